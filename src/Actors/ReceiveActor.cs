@@ -24,6 +24,10 @@ public abstract class ReceiveActor : ActorBase
     protected void Receive<T>(Action<T> handler, Predicate<T>? shouldHandle = null)
         => Add(new ActionHandler<T>(handler, shouldHandle));
 
+    /// <summary>Handles messages of type <typeparamref name="T"/> that match <paramref name="shouldHandle"/>.</summary>
+    protected void Receive<T>(Predicate<T> shouldHandle, Action<T> handler)
+        => Add(new ActionHandler<T>(handler, shouldHandle));
+
     /// <summary>Handles messages of type <typeparamref name="T"/> for which <paramref name="handler"/> returns true.</summary>
     protected void Receive<T>(Func<T, bool> handler)
         => Add(new FuncHandler<T>(handler));

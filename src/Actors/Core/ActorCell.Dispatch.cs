@@ -27,6 +27,7 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
     private SystemMessage? _sysHead;
     private int _count;
     private int _parked;
+    private int _userQueued; // bounded mailboxes only
     private RoomWaiters? _room;
 
     // Written only by the runner.
@@ -152,24 +153,33 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
         sender = next.Sender;
         next.Message = null;
         next.Sender = null;
+        if (_capacity != 0)
+        {
+            Interlocked.Decrement(ref _userQueued);
+        }
+
         return true;
     }
 
     private bool TryPostBounded(object message, IActorRef? sender)
     {
-        int count;
+        // Capacity counts user messages waiting in the queue: not system messages, not the one
+        // being processed. A slot is reserved before the message is linked in.
+        int queued;
         do
         {
-            count = Volatile.Read(ref _count);
-            if (count >= _capacity)
+            queued = Volatile.Read(ref _userQueued);
+            if (queued >= _capacity)
             {
                 return false;
             }
         }
-        while (Interlocked.CompareExchange(ref _count, count + 1, count) != count);
+        while (Interlocked.CompareExchange(ref _userQueued, queued + 1, queued) != queued);
 
-        Enqueue(new Envelope(message, sender));
-        if (count == 0)
+        var envelope = new Envelope(message, sender);
+        var first = Interlocked.Increment(ref _count) == 1;
+        Enqueue(envelope);
+        if (first)
         {
             Schedule();
         }

@@ -1,0 +1,22 @@
+using Coordinator.Benchmarks;
+using Coordinator.Benchmarks.Actors;
+
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [--runs N] [--quick]
+var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+var quick = args.Contains("--quick");
+var runsIndex = Array.IndexOf(args, "--runs");
+var runs = runsIndex >= 0 && runsIndex + 1 < args.Length ? int.Parse(args[runsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : (quick ? 1 : 5);
+
+Console.Error.WriteLine($"Coordinator benchmarks: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, {runs} runs after a warm-up");
+var figures = new List<Figure>();
+if (suites.Count == 0 || suites.Contains("actors"))
+{
+    figures.AddRange(await ActorBenchmarks.RunAllAsync(runs, quick));
+}
+
+Console.WriteLine("| benchmark | median | best | Akka.NET 1.5 on this machine class |");
+Console.WriteLine("|---|---|---|---|");
+foreach (var figure in figures)
+{
+    Console.WriteLine(figure);
+}
