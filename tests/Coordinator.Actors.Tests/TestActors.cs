@@ -49,9 +49,9 @@ internal static class TestActors
     }
 
     /// <summary>A parent that creates children on request and supervises them with a given strategy.</summary>
-    public sealed class Parent(Supervision.SupervisorStrategy? strategy = null) : UntypedActor
+    public sealed class Parent(Coordinator.Actors.Supervision.SupervisorStrategy? strategy = null) : UntypedActor
     {
-        protected override Supervision.SupervisorStrategy? SupervisorStrategy() => strategy;
+        protected override Coordinator.Actors.Supervision.SupervisorStrategy? SupervisorStrategy() => strategy;
 
         protected override void OnReceive(object message)
         {

@@ -92,7 +92,7 @@ internal sealed partial class ActorCell : IActorContext
             var result = new List<IActorRef>(children.Count);
             foreach (var child in children.Values)
             {
-                if (!child.Cell.StoppingByParent)
+                if (!child.Cell.StoppingByParent && !child.Cell.IsTerminated)
                 {
                     result.Add(child);
                 }
@@ -112,7 +112,7 @@ internal sealed partial class ActorCell : IActorContext
 
         lock (children)
         {
-            return children.TryGetValue(name, out var child) && !child.Cell.StoppingByParent ? child : null;
+            return children.TryGetValue(name, out var child) && !child.Cell.StoppingByParent && !child.Cell.IsTerminated ? child : null;
         }
     }
 
@@ -254,6 +254,12 @@ internal sealed partial class ActorCell : IActorContext
         try
         {
             instance = _props.Factory();
+        }
+        catch (global::System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            // Props.Create<T>() constructs through new T(), which wraps constructor exceptions.
+            global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+            throw;
         }
         finally
         {

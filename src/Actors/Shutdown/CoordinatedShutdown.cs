@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Coordinator.Actors.Shutdown;
 
@@ -121,14 +122,20 @@ public sealed class CoordinatedShutdown
             }
 
             using var cts = new CancellationTokenSource(_phaseTimeout, time);
-            var running = tasks.ConvertAll(t => RunTask(phase, t.Name, t.Run, failed, cts.Token));
+            var cutOff = new StrongBox<bool>();
+            var all = Task.WhenAll(tasks.ConvertAll(t => RunTask(phase, t.Name, t.Run, failed, cutOff, cts.Token)));
             try
             {
-                await Task.WhenAll(running).WaitAsync(_phaseTimeout, time).ConfigureAwait(false);
+                await all.WaitAsync(cts.Token).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (OperationCanceledException)
             {
-                await cts.CancelAsync().ConfigureAwait(false);
+                cutOff.Value = true;
+            }
+
+            // Timed out if the wait expired, or if a task stopped because the phase's token was cancelled.
+            if (cutOff.Value)
+            {
                 timedOut.Add(phase);
                 _system.Log.ShutdownPhaseTimedOut(phase, _phaseTimeout.TotalMilliseconds);
             }
@@ -158,7 +165,7 @@ public sealed class CoordinatedShutdown
         return -1;
     }
 
-    private async Task RunTask(string phase, string name, Func<CancellationToken, Task> run, List<string> failed, CancellationToken token)
+    private async Task RunTask(string phase, string name, Func<CancellationToken, Task> run, List<string> failed, StrongBox<bool> cutOff, CancellationToken token)
     {
         try
         {
@@ -166,7 +173,7 @@ public sealed class CoordinatedShutdown
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            // The phase timed out; reported there.
+            cutOff.Value = true;
         }
         catch (Exception ex)
         {

@@ -80,7 +80,7 @@ public sealed class DeathWatchAndChildrenTests : ActorTest
 
         var failure = await failed.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.IsType<DeathPactException>(failure.Cause);
-        Assert.Equal(Supervision.Directive.Stop, failure.Directive);
+        Assert.Equal(Coordinator.Actors.Supervision.Directive.Stop, failure.Directive);
         await probe.ExpectMsgAsync("watcher-stopped");
     }
 

@@ -113,8 +113,8 @@ public sealed class TellAskTests() : ActorTest(manualTime: true)
     [Fact]
     public async Task Ask_StoppedActor_TimesOutAndTheQuestionIsADeadLetter()
     {
-        var deadLetters = new List<Events.DeadLetter>();
-        using var _ = Sys.EventStream.Subscribe<Events.DeadLetter>(d => { lock (deadLetters) { deadLetters.Add(d); } });
+        var deadLetters = new List<Coordinator.Actors.Events.DeadLetter>();
+        using var _ = Sys.EventStream.Subscribe<Coordinator.Actors.Events.DeadLetter>(d => { lock (deadLetters) { deadLetters.Add(d); } });
         var probe = CreateProbe();
         var echo = Sys.ActorOf(Props.Create<Echo>());
         probe.Watch(echo);

@@ -196,8 +196,8 @@ public sealed class TimersAndTimeoutTests() : ActorTest(manualTime: true)
     [Fact]
     public async Task ReceiveTimeout_NotPositive_FailsTheActorWithAClearError()
     {
-        var failed = new TaskCompletionSource<Events.ActorFailed>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var _ = Sys.EventStream.Subscribe<Events.ActorFailed>(f => failed.TrySetResult(f));
+        var failed = new TaskCompletionSource<Coordinator.Actors.Events.ActorFailed>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = Sys.EventStream.Subscribe<Coordinator.Actors.Events.ActorFailed>(f => failed.TrySetResult(f));
         var probe = CreateProbe();
         Sys.ActorOf(Props.Create(() => new Idle(probe.Ref, TimeSpan.Zero)));
         var failure = await failed.Task.WaitAsync(TimeSpan.FromSeconds(5));
