@@ -1,5 +1,5 @@
-using System.Numerics;
 using System.Diagnostics.Metrics;
+using System.Numerics;
 
 namespace Coordinator.Actors.Diagnostics;
 

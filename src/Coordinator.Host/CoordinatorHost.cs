@@ -1,0 +1,57 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Coordinator.Host;
+
+/// <summary>The composition root: options, services, health checks and endpoints.</summary>
+public static class CoordinatorHost
+{
+    private static readonly string[] Endpoints = ["/healthz", "/readyz"];
+
+    /// <summary>Builds the coordinator web application. <paramref name="configure"/> lets tests override configuration.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+
+        builder.Services.AddOptions<CoordinatorOptions>()
+            .Bind(builder.Configuration.GetSection(CoordinatorOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ActorSystemService>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
+        builder.Services.AddHealthChecks()
+            .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"]);
+
+        var urls = builder.Configuration.GetSection(CoordinatorOptions.Section)[nameof(CoordinatorOptions.ListenUrls)] ?? new CoordinatorOptions().ListenUrls;
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+        var app = builder.Build();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("live"), ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+        app.MapGet("/", static (ActorSystemService service) => Results.Json(new
+        {
+            name = "coordinator",
+            version = typeof(CoordinatorHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            actorSystem = service.System.Name,
+            aliveActors = service.System.AliveActors,
+            messagesProcessed = service.System.MessagesProcessed,
+            endpoints = Endpoints,
+        }));
+        return app;
+    }
+
+    private static Task WriteHealth(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(static e => e.Key, static e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }));
+    }
+}

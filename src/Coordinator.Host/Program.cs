@@ -1,0 +1,4 @@
+using Coordinator.Host;
+
+var app = CoordinatorHost.Build(args);
+await app.RunAsync();

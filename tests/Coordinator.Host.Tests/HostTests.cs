@@ -1,0 +1,100 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Coordinator.Host.Tests;
+
+/// <summary>The host as it runs: real Kestrel on an ephemeral loopback port, real HTTP.</summary>
+public sealed class HostTests
+{
+    private static WebApplication BuildHost(params (string Key, string Value)[] settings)
+        => CoordinatorHost.Build([], builder =>
+        {
+            builder.Configuration["Coordinator:ListenUrls"] = "http://127.0.0.1:0";
+            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            foreach (var (key, value) in settings)
+            {
+                builder.Configuration[key] = value;
+            }
+        });
+
+    private static Uri Address(WebApplication app)
+        => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+
+    [Fact]
+    public async Task Healthz_OverRealHttp_ReportsTheActorSystemHealthy()
+    {
+        await using var app = BuildHost();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = Address(app) };
+
+        var response = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("actor-system").GetProperty("status").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Root_DescribesTheNode()
+    {
+        await using var app = BuildHost(("Coordinator:SystemName", "node-a"));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = Address(app) };
+        using var body = JsonDocument.Parse(await http.GetStringAsync(new Uri("/", UriKind.Relative)));
+        Assert.Equal("node-a", body.RootElement.GetProperty("actorSystem").GetString());
+        Assert.True(body.RootElement.GetProperty("aliveActors").GetInt64() >= 3);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Stop_RunsCoordinatedShutdown_AndHealthTurnsUnhealthy()
+    {
+        var app = BuildHost();
+        await app.StartAsync();
+        var service = app.Services.GetRequiredService<ActorSystemService>();
+        var system = service.System;
+
+        await app.StopAsync();
+        Assert.True(system.WhenTerminated.IsCompleted, "stopping the host must terminate the actor system");
+        Assert.Equal("host stopping", system.CoordinatedShutdown.Reason?.Description);
+
+        var check = new ActorSystemHealthCheck(service);
+        var result = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, result.Status);
+        await app.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("Coordinator:Throughput", "0", "Coordinator:Throughput")]
+    [InlineData("Coordinator:SystemName", "has spaces", "Coordinator:SystemName")]
+    [InlineData("Coordinator:ShutdownPhaseTimeout", "-00:00:01", "Coordinator:ShutdownPhaseTimeout")]
+    public async Task InvalidOptions_FailTheStart_NamingTheSettingAndTheFix(string key, string value, string named)
+    {
+        await using var app = BuildHost((key, value));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ListenUrls_DefaultToLoopback()
+    {
+        var options = new CoordinatorOptions();
+        Assert.All(options.ListenUrls.Split(';'), url => Assert.True(new Uri(url).IsLoopback, $"{url} must be loopback by default"));
+    }
+
+    [Fact]
+    public void ListenUrls_NotHttp_IsRejected()
+    {
+        var result = new CoordinatorOptionsValidator().Validate(null, new CoordinatorOptions { ListenUrls = "tcp://127.0.0.1:1" });
+        Assert.True(result.Failed);
+        Assert.Contains("Coordinator:ListenUrls", result.FailureMessage, StringComparison.Ordinal);
+    }
+}
