@@ -24,6 +24,7 @@ public sealed class ActorSystem : IAsyncDisposable
     private long _tempCounter;
     private int _deadLettersLogged;
     private int _terminateRequested;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, object> _extensions = new();
 
     private ActorSystem(string name, ActorSystemSettings settings)
     {
@@ -150,6 +151,23 @@ public sealed class ActorSystem : IAsyncDisposable
     /// <summary>The direct children of the actor at <paramref name="path"/> (empty if none is there).</summary>
     public IReadOnlyCollection<IActorRef> ChildrenOf(string path)
         => Resolve(path) is LocalActorRef local ? local.Cell.GetChildren() : [];
+
+    /// <summary>
+    /// Registers a system-wide service (Akka.NET's extensions: persistence, sharding) so that
+    /// actors find it through <see cref="GetExtension{T}"/>. Returns the one already registered,
+    /// if any.
+    /// </summary>
+    public T RegisterExtension<T>(T extension)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        return (T)_extensions.GetOrAdd(typeof(T), extension);
+    }
+
+    /// <summary>The registered extension of type <typeparamref name="T"/>, or null.</summary>
+    public T? GetExtension<T>()
+        where T : class
+        => _extensions.TryGetValue(typeof(T), out var extension) ? (T)extension : null;
 
     /// <summary>Runs coordinated shutdown and waits for it.</summary>
     public Task Terminate() => CoordinatedShutdown.Run(ShutdownReason.ActorSystemTerminated);

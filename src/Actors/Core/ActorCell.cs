@@ -243,6 +243,18 @@ internal sealed partial class ActorCell : IActorContext
         }
     }
 
+    /// <summary>Makes <paramref name="sender"/> the sender seen by code running now (persist handlers run with their command's sender).</summary>
+    internal void SetCurrentSender(IActorRef? sender) => _currentSender = sender;
+
+    /// <summary>Puts messages back in front of the mailbox, in order (the internal stash of persistent actors).</summary>
+    internal void PrependMessages(List<StashedMessage> messages)
+    {
+        if (messages.Count > 0)
+        {
+            Prepend(X, messages);
+        }
+    }
+
     internal void PublishUnhandled(object message)
         => SystemImpl.PublishUnhandled(message, _currentSender, SelfRef);
 

@@ -1,0 +1,184 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Coordinator.Actors.Persistence;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Coordinator.Persistence.Sql.Postgres;
+
+/// <summary>
+/// The journal on PostgreSQL. A write is one transaction: it takes a transaction-scoped
+/// advisory lock, then streams every event of the batch with binary COPY. The lock makes
+/// ordering values increase in commit order across every writer on every node, so a projection
+/// reading <c>ordering &gt; offset</c> never skips an event whose transaction commits later
+/// (the missed-event problem of Akka.Persistence.Sql, issues #176 and #345 there). The cost is
+/// one lock per batch, which batching makes cheap.
+/// </summary>
+public sealed partial class PostgresJournalStore : IJournalStore
+{
+    private const int OrderingLockClass = 0x4A726E6C; // "Jrnl"
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+    private readonly string _copy;
+    private readonly string _select;
+
+    /// <summary>Creates the store on <paramref name="dataSource"/>.</summary>
+    public PostgresJournalStore(NpgsqlDataSource dataSource, PostgresOptions? options = null)
+    {
+        options ??= new PostgresOptions();
+        options.Validate();
+        _dataSource = dataSource;
+        _schema = options.Schema;
+        _copy = $"COPY {_schema}.journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by) FROM STDIN (FORMAT BINARY)";
+        _select = $"SELECT ordering, persistence_id, sequence_nr, event_type, payload::text, tags, written_at, writer_id, correlation_id, causation_id, caused_by FROM {_schema}.journal";
+    }
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => PostgresSchema.MigrateAsync(_dataSource, _schema, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task WriteAsync(IReadOnlyList<EventToWrite> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1, hashtext($2))", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue(OrderingLockClass);
+            lockCommand.Parameters.AddWithValue(_schema);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await using (var import = await connection.BeginBinaryImportAsync(_copy, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var e in events)
+                {
+                    await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.PersistenceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.SequenceNr, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.Event.TypeName, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(Encoding.UTF8.GetString(e.Event.Payload), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.Tags as string[] ?? [.. e.Tags], NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.Metadata.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.Metadata.WriterId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(import, e.Metadata.CorrelationId, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(import, e.Metadata.CausationId, cancellationToken).ConfigureAwait(false);
+                    await import.WriteAsync(e.Metadata.CausedBy.ToString(), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+
+                await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            var (persistenceId, sequenceNr) = ParseConflict(ex, events);
+            throw new JournalConflictException(persistenceId, sequenceNr, ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredEvent> ReadEventsAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"{_select} WHERE persistence_id = $1 AND sequence_nr BETWEEN $2 AND $3 AND NOT deleted ORDER BY sequence_nr");
+        command.Parameters.AddWithValue(persistenceId);
+        command.Parameters.AddWithValue(fromSequenceNr);
+        command.Parameters.AddWithValue(toSequenceNr);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return Read(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT coalesce(max(sequence_nr), 0) FROM {_schema}.journal WHERE persistence_id = $1");
+        command.Parameters.AddWithValue(persistenceId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteEventsToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"UPDATE {_schema}.journal SET deleted = true WHERE persistence_id = $1 AND sequence_nr <= $2 AND NOT deleted");
+        command.Parameters.AddWithValue(persistenceId);
+        command.Parameters.AddWithValue(toSequenceNr);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterOrdering, int max, CancellationToken cancellationToken = default)
+        => ReadPageAsync($"{_select} WHERE ordering > $1 AND NOT deleted ORDER BY ordering LIMIT $2", null, afterOrdering, max, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredEvent>> ReadByTagAsync(string tag, long afterOrdering, int max, CancellationToken cancellationToken = default)
+        => ReadPageAsync($"{_select} WHERE tags @> ARRAY[$3]::text[] AND ordering > $1 AND NOT deleted ORDER BY ordering LIMIT $2", tag, afterOrdering, max, cancellationToken);
+
+    private async Task<IReadOnlyList<StoredEvent>> ReadPageAsync(string sql, string? tag, long afterOrdering, int max, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue(afterOrdering);
+        command.Parameters.AddWithValue(max);
+        if (tag is not null)
+        {
+            command.Parameters.AddWithValue(tag);
+        }
+
+        var page = new List<StoredEvent>(Math.Min(max, 1024));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add(Read(reader));
+        }
+
+        return page;
+    }
+
+    private static StoredEvent Read(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        new SerializedEvent(reader.GetString(3), Encoding.UTF8.GetBytes(reader.GetString(4))),
+        reader.GetFieldValue<string[]>(5),
+        new EventMetadata(
+            new DateTimeOffset(reader.GetDateTime(6), TimeSpan.Zero),
+            reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8),
+            reader.IsDBNull(9) ? null : reader.GetString(9),
+            Actor.Parse(reader.GetString(10))));
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter import, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await import.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await import.WriteAsync(value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static (string PersistenceId, long SequenceNr) ParseConflict(PostgresException ex, IReadOnlyList<EventToWrite> events)
+    {
+        // Detail: Key (persistence_id, sequence_nr)=(case-1, 3) already exists.
+        var match = ConflictDetail().Match(ex.Detail ?? string.Empty);
+        return match.Success && long.TryParse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture, out var sequenceNr)
+            ? (match.Groups[1].Value, sequenceNr)
+            : (events[0].PersistenceId, events[0].SequenceNr);
+    }
+
+    [GeneratedRegex(@"=\((.*), (\d+)\) already exists", RegexOptions.CultureInvariant)]
+    private static partial Regex ConflictDetail();
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using Coordinator.Actors.Persistence;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Coordinator.Persistence.Sql.Postgres;
+
+/// <summary>Snapshots on PostgreSQL; the latest per entity is what recovery starts from.</summary>
+public sealed class PostgresSnapshotStore : ISnapshotStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+
+    /// <summary>Creates the store on <paramref name="dataSource"/>.</summary>
+    public PostgresSnapshotStore(NpgsqlDataSource dataSource, PostgresOptions? options = null)
+    {
+        options ??= new PostgresOptions();
+        options.Validate();
+        _dataSource = dataSource;
+        _schema = options.Schema;
+    }
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => PostgresSchema.MigrateAsync(_dataSource, _schema, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task SaveAsync(StoredSnapshot snapshot, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_schema}.snapshots (persistence_id, sequence_nr, created_at, snapshot_type, payload) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (persistence_id, sequence_nr) DO UPDATE SET created_at = excluded.created_at, snapshot_type = excluded.snapshot_type, payload = excluded.payload
+            """);
+        command.Parameters.AddWithValue(snapshot.PersistenceId);
+        command.Parameters.AddWithValue(snapshot.SequenceNr);
+        command.Parameters.AddWithValue(snapshot.Timestamp.UtcDateTime);
+        command.Parameters.AddWithValue(snapshot.State.TypeName);
+        command.Parameters.Add(new NpgsqlParameter { Value = Encoding.UTF8.GetString(snapshot.State.Payload), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredSnapshot?> LoadLatestAsync(string persistenceId, long maxSequenceNr = long.MaxValue, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT sequence_nr, created_at, snapshot_type, payload::text FROM {_schema}.snapshots WHERE persistence_id = $1 AND sequence_nr <= $2 ORDER BY sequence_nr DESC LIMIT 1");
+        command.Parameters.AddWithValue(persistenceId);
+        command.Parameters.AddWithValue(maxSequenceNr);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new StoredSnapshot(persistenceId, reader.GetInt64(0), new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), new SerializedEvent(reader.GetString(2), Encoding.UTF8.GetBytes(reader.GetString(3))));
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteToAsync(string persistenceId, long maxSequenceNr, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"DELETE FROM {_schema}.snapshots WHERE persistence_id = $1 AND sequence_nr <= $2");
+        command.Parameters.AddWithValue(persistenceId);
+        command.Parameters.AddWithValue(maxSequenceNr);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
