@@ -23,7 +23,7 @@ public abstract class PersistentActor : ActorBase
     private readonly Queue<PendingHandler> _pendingHandlers = new();
     private readonly List<PendingHandler> _eventBatch = [];
     private object _incarnation = new();
-    private Persistence? _persistence;
+    private PersistenceExtension? _persistence;
     private bool _recovering = true;
     private int _pendingStashingPersists;
     private long _nextBatchId;
@@ -42,7 +42,7 @@ public abstract class PersistentActor : ActorBase
     protected virtual int SnapshotEvery => 0;
 
     /// <summary>The persistence extension.</summary>
-    protected Persistence Persistence => _persistence ??= Persistence.Get(Context.System);
+    protected PersistenceExtension Persistence => _persistence ??= PersistenceExtension.Get(Context.System);
 
     /// <summary>Applies replayed events, a <see cref="SnapshotOffer"/>, and finally <see cref="RecoveryCompleted"/>.</summary>
     protected abstract bool ReceiveRecover(object message);
@@ -389,7 +389,7 @@ public abstract class PersistentActor : ActorBase
         _ = Task.Run(() => RecoverAsync(persistence, persistenceId, self, incarnation));
     }
 
-    private static async Task RecoverAsync(Persistence persistence, string persistenceId, IActorRef self, object incarnation)
+    private static async Task RecoverAsync(PersistenceExtension persistence, string persistenceId, IActorRef self, object incarnation)
     {
         try
         {

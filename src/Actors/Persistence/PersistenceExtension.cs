@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Actors.Persistence;
 
-/// <summary>Settings of <see cref="Persistence"/>.</summary>
+/// <summary>Settings of <see cref="PersistenceExtension"/>.</summary>
 public sealed class PersistenceSettings
 {
     /// <summary>Where events go.</summary>
@@ -56,9 +56,9 @@ public sealed class PersistenceSettings
 /// store, the batching writer, and the event type registry. Start it once per system before
 /// creating persistent actors.
 /// </summary>
-public sealed class Persistence
+public sealed class PersistenceExtension
 {
-    private Persistence(ActorSystem system, PersistenceSettings settings)
+    private PersistenceExtension(ActorSystem system, PersistenceSettings settings)
     {
         System = system;
         Settings = settings;
@@ -90,14 +90,14 @@ public sealed class Persistence
 
     /// <summary>Initialises the stores (schema migrations) and registers persistence with <paramref name="system"/>.</summary>
     /// <exception cref="InvalidOperationException">Persistence is already started for this system.</exception>
-    public static async Task<Persistence> StartAsync(ActorSystem system, PersistenceSettings settings, CancellationToken cancellationToken = default)
+    public static async Task<PersistenceExtension> StartAsync(ActorSystem system, PersistenceSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         await settings.Journal.InitializeAsync(cancellationToken).ConfigureAwait(false);
         await settings.SnapshotStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var persistence = new Persistence(system, settings);
+        var persistence = new PersistenceExtension(system, settings);
         if (!ReferenceEquals(system.RegisterExtension(persistence), persistence))
         {
             await persistence.Writer.DisposeAsync().ConfigureAwait(false);
@@ -111,7 +111,7 @@ public sealed class Persistence
 
     /// <summary>The persistence of <paramref name="system"/>.</summary>
     /// <exception cref="InvalidOperationException">It was not started.</exception>
-    public static Persistence Get(ActorSystem system)
-        => system.GetExtension<Persistence>()
-            ?? throw new InvalidOperationException($"Persistence is not started for actor system {system.Name}; call Persistence.StartAsync(system, settings) before creating persistent actors.");
+    public static PersistenceExtension Get(ActorSystem system)
+        => system.GetExtension<PersistenceExtension>()
+            ?? throw new InvalidOperationException($"Persistence is not started for actor system {system.Name}; call PersistenceExtension.StartAsync(system, settings) before creating persistent actors.");
 }
