@@ -67,6 +67,51 @@ public sealed class DeathWatchAndChildrenTests : ActorTest
         await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(150));
     }
 
+    private sealed class BlockingWatcher(IActorRef subject, IActorRef probe, ManualResetEventSlim release) : UntypedActor
+    {
+        protected override void PreStart() => Context.Watch(subject);
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case "block":
+                    probe.Tell("blocked", null);
+                    release.Wait(TimeSpan.FromSeconds(10));
+                    break;
+                case "unwatch":
+                    Context.Unwatch(subject);
+                    probe.Tell("unwatched", null);
+                    break;
+                case Terminated t:
+                    probe.Tell($"terminated:{t.ActorRef.Path.Name}", null);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Unwatch_ProcessedBeforeAnAlreadyQueuedTerminated_DropsIt()
+    {
+        using var release = new ManualResetEventSlim();
+        var probe = CreateProbe();
+        var subject = Sys.ActorOf(Props.Create<Echo>(), "queued-death");
+        var watcher = Sys.ActorOf(Props.Create(() => new BlockingWatcher(subject, probe.Ref, release)));
+        await watcher.Ask(new Identify(null)); // the watch is registered
+        watcher.Tell("block", null);
+        await probe.ExpectMsgAsync("blocked");
+        watcher.Tell("unwatch", null); // queued behind the blocked handler
+
+        var other = CreateProbe();
+        other.Watch(subject);
+        Sys.Stop(subject);
+        await other.ExpectTerminatedAsync(subject); // the watcher's notice is queued now too
+        release.Set();
+
+        await probe.ExpectMsgAsync("unwatched");
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(150));
+    }
+
     [Fact]
     public async Task Watch_TerminatedNotHandled_FailsWithDeathPactAndStops()
     {

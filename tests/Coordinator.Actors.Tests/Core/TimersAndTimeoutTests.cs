@@ -83,6 +83,48 @@ public sealed class TimersAndTimeoutTests() : ActorTest(manualTime: true)
         await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
     }
 
+    private sealed class BlockingTimerActor(IActorRef probe, ManualResetEventSlim release) : UntypedActor, IWithTimers
+    {
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case StartSingle s:
+                    Timers.StartSingleTimer(s.Key, s.Message, s.Delay);
+                    Sender.Tell("started");
+                    break;
+                case "block":
+                    probe.Tell("blocked", null);
+                    release.Wait(TimeSpan.FromSeconds(10));
+                    break;
+                default:
+                    probe.Tell(message, null);
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Timer_ReplacedAfterItsMessageWasQueued_DropsTheOldMessage()
+    {
+        using var release = new ManualResetEventSlim();
+        var probe = CreateProbe();
+        var actor = Sys.ActorOf(Props.Create(() => new BlockingTimerActor(probe.Ref, release)));
+        await actor.Ask<string>(new StartSingle("k", "old", TimeSpan.FromSeconds(1)));
+        actor.Tell("block", null);
+        await probe.ExpectMsgAsync("blocked");
+        probe.Send(actor, new StartSingle("k", "new", TimeSpan.FromSeconds(10))); // queued behind the block
+
+        Clock.Advance(TimeSpan.FromSeconds(1)); // "old" fires into the queue, after the restart of "k"
+        release.Set();
+        await probe.ExpectMsgAsync("started");
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+        Clock.Advance(TimeSpan.FromSeconds(10));
+        await probe.ExpectMsgAsync("new");
+    }
+
     [Fact]
     public async Task Timer_Cancelled_IsNeverDelivered()
     {
