@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# apt packages the project needs at run or test time (more arrive with Kafka, PostgreSQL and the console).
+# apt packages the project needs at run or test time (more arrive with Kafka and the console).
 APT_PACKAGES=()
+TEST_APT_PACKAGES=(postgresql)
 
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then
@@ -23,7 +24,7 @@ ensure_dotnet() {
 
 ensure_apt_packages() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "${APT_PACKAGES[@]}" "$@"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -50,9 +51,14 @@ cmd_lint() {
 
 cmd_test() {
   ensure_dotnet
-  ensure_apt_packages
+  ensure_apt_packages "${TEST_APT_PACKAGES[@]}"
   local log status=0
   log=$(mktemp)
+  # The persistence tests run against a real PostgreSQL: a private cluster on loopback.
+  if [ -z "${COORDINATOR_TEST_POSTGRES:-}" ]; then
+    COORDINATOR_TEST_POSTGRES=$(./eng/postgres.sh start | tail -n 1)
+    export COORDINATOR_TEST_POSTGRES
+  fi
   dotnet build Coordinator.sln -c Release -nologo -v q -clp:NoSummary
   # One test assembly at a time keeps a 2-core machine responsive; xunit parallelises inside each.
   dotnet test Coordinator.sln -c Release --no-build -- RunConfiguration.MaxCpuCount=1 2>&1 | tee "$log" || status=$?
@@ -85,6 +91,7 @@ summarize() {
 
 cmd_bench() {
   ensure_dotnet
+  ensure_apt_packages "${TEST_APT_PACKAGES[@]}"
   dotnet run --project tests/Coordinator.Benchmarks -c Release -- "$@"
 }
 

@@ -6,7 +6,12 @@ namespace Coordinator.Benchmarks;
 /// <summary>One measured figure: the median and best of several runs after a warm-up.</summary>
 internal sealed record Figure(string Name, string Unit, double Median, double Best, bool HigherIsBetter, string Bar)
 {
-    public static string Format(double value) => value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("N2", CultureInfo.InvariantCulture);
+    public static string Format(double value) => value switch
+    {
+        >= 100 => value.ToString("N0", CultureInfo.InvariantCulture),
+        >= 10 => value.ToString("N1", CultureInfo.InvariantCulture),
+        _ => value.ToString("N3", CultureInfo.InvariantCulture),
+    };
 
     public override string ToString() => $"| {Name} | {Format(Median)} {Unit} | {Format(Best)} {Unit} | {Bar} |";
 }

@@ -1,5 +1,6 @@
 using Coordinator.Benchmarks;
 using Coordinator.Benchmarks.Actors;
+using Coordinator.Benchmarks.Persistence;
 
 // Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [--runs N] [--quick]
 var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -14,7 +15,12 @@ if (suites.Count == 0 || suites.Contains("actors"))
     figures.AddRange(await ActorBenchmarks.RunAllAsync(runs, quick));
 }
 
-Console.WriteLine("| benchmark | median | best | Akka.NET 1.5 on this machine class |");
+if (suites.Count == 0 || suites.Contains("persistence"))
+{
+    figures.AddRange(await PersistenceBenchmarks.RunAllAsync(runs, quick));
+}
+
+Console.WriteLine("| benchmark | median | best | bar |");
 Console.WriteLine("|---|---|---|---|");
 foreach (var figure in figures)
 {
