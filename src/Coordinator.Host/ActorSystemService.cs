@@ -1,6 +1,10 @@
 using Coordinator.Actors;
+using Coordinator.Actors.Persistence;
 using Coordinator.Actors.Shutdown;
+using Coordinator.Persistence.Sql.Postgres;
+using Coordinator.Persistence.Sql.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Coordinator.Host;
 
@@ -9,9 +13,11 @@ namespace Coordinator.Host;
 /// down through its coordinated shutdown when the host stops (SIGTERM, Ctrl+C), so actors finish
 /// their in-flight work before the process exits.
 /// </summary>
-internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, ILoggerFactory loggerFactory, TimeProvider time, ILogger<ActorSystemService> logger)
+internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, IOptions<JournalOptions> journalOptions, ILoggerFactory loggerFactory, TimeProvider time, ILogger<ActorSystemService> logger)
     : IHostedService, IAsyncDisposable
 {
+    private NpgsqlDataSource? _dataSource;
+
     private readonly Lazy<ActorSystem> _system = new(() => ActorSystem.Create(options.Value.SystemName, new ActorSystemSettings
     {
         LoggerFactory = loggerFactory,
@@ -22,10 +28,44 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
 
     public ActorSystem System => _system.Value;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The journal and snapshot store, once started.</summary>
+    public PersistenceExtension? Persistence { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var journal = journalOptions.Value;
+        var (journalStore, snapshotStore) = CreateStores(journal);
+        Persistence = await PersistenceExtension.StartAsync(System, new PersistenceSettings
+        {
+            Journal = journalStore,
+            SnapshotStore = snapshotStore,
+            Registry = new EventTypeRegistry(),
+            MaxBatchEvents = journal.MaxBatchEvents,
+            MaxPendingEvents = Math.Max(100_000, journal.MaxBatchEvents),
+        }, cancellationToken).ConfigureAwait(false);
         logger.ActorSystemStarted(System.Name);
-        return Task.CompletedTask;
+        logger.JournalStarted(journal.Provider, journal.Provider switch
+        {
+            "sqlite" => Path.GetFullPath(journal.SqlitePath),
+            "postgres" => $"schema {journal.PostgresSchema}",
+            _ => "in memory; events are lost when the process exits",
+        });
+    }
+
+    private (IJournalStore, ISnapshotStore) CreateStores(JournalOptions journal)
+    {
+        switch (journal.Provider)
+        {
+            case "postgres":
+                _dataSource = NpgsqlDataSource.Create(journal.PostgresConnectionString!);
+                var postgres = new PostgresOptions { Schema = journal.PostgresSchema };
+                return (new PostgresJournalStore(_dataSource, postgres), new PostgresSnapshotStore(_dataSource, postgres));
+            case "memory":
+                return (new MemoryJournalStore(), new MemorySnapshotStore());
+            default:
+                var storage = new SqliteStorage(journal.SqlitePath);
+                return (new SqliteJournalStore(storage), new SqliteSnapshotStore(storage));
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -47,6 +87,11 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
         if (_system.IsValueCreated)
         {
             await System.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -21,11 +21,16 @@ public static class CoordinatorHost
             .Bind(builder.Configuration.GetSection(CoordinatorOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>();
+        builder.Services.AddOptions<JournalOptions>()
+            .Bind(builder.Configuration.GetSection(JournalOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ActorSystemService>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
         builder.Services.AddHealthChecks()
-            .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"]);
+            .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"])
+            .AddCheck<JournalHealthCheck>("journal", tags: ["ready"]);
 
         var urls = builder.Configuration.GetSection(CoordinatorOptions.Section)[nameof(CoordinatorOptions.ListenUrls)] ?? new CoordinatorOptions().ListenUrls;
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

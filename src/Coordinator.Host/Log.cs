@@ -6,6 +6,9 @@ internal static partial class Log
     [LoggerMessage(2000, LogLevel.Information, "Actor system {System} started")]
     public static partial void ActorSystemStarted(this ILogger logger, string system);
 
+    [LoggerMessage(2002, LogLevel.Information, "Journal: {Provider} ({Location})")]
+    public static partial void JournalStarted(this ILogger logger, string provider, string location);
+
     [LoggerMessage(2001, LogLevel.Warning, "Shutdown finished with timed-out phases [{Phases}] and failed tasks [{Tasks}]")]
     public static partial void ShutdownIncomplete(this ILogger logger, string phases, string tasks);
 }

@@ -15,6 +15,7 @@ public sealed class HostTests
         => CoordinatorHost.Build([], builder =>
         {
             builder.Configuration["Coordinator:ListenUrls"] = "http://127.0.0.1:0";
+            builder.Configuration["Coordinator:Journal:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"coordinator-host-{Guid.NewGuid():N}.db");
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             foreach (var (key, value) in settings)
             {
@@ -77,6 +78,43 @@ public sealed class HostTests
     [InlineData("Coordinator:SystemName", "has spaces", "Coordinator:SystemName")]
     [InlineData("Coordinator:ShutdownPhaseTimeout", "-00:00:01", "Coordinator:ShutdownPhaseTimeout")]
     public async Task InvalidOptions_FailTheStart_NamingTheSettingAndTheFix(string key, string value, string named)
+    {
+        await using var app = BuildHost((key, value));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_ChecksTheDefaultSqliteJournal()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"coordinator-host-{Guid.NewGuid():N}.db");
+        await using var app = BuildHost(("Coordinator:Journal:SqlitePath", file));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = Address(app) };
+        using var body = JsonDocument.Parse(await http.GetStringAsync(new Uri("/readyz", UriKind.Relative)));
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("journal").GetProperty("status").GetString());
+        Assert.True(File.Exists(file), "the SQLite journal file must be created");
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Journal_OnPostgres_StartsAndIsReady()
+    {
+        await using var app = BuildHost(
+            ("Coordinator:Journal:Provider", "postgres"),
+            ("Coordinator:Journal:PostgresConnectionString", Coordinator.Actors.TestKit.TestPostgres.ConnectionString),
+            ("Coordinator:Journal:PostgresSchema", $"host_{Environment.ProcessId}"));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = Address(app) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode);
+        await app.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("Coordinator:Journal:Provider", "oracle", "Coordinator:Journal:Provider")]
+    [InlineData("Coordinator:Journal:Provider", "postgres", "Coordinator:Journal:PostgresConnectionString")]
+    [InlineData("Coordinator:Journal:MaxBatchEvents", "0", "Coordinator:Journal:MaxBatchEvents")]
+    public async Task InvalidJournalOptions_FailTheStart_NamingTheSetting(string key, string value, string named)
     {
         await using var app = BuildHost((key, value));
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
 using Npgsql;
@@ -62,54 +61,12 @@ public sealed class PostgresStoreFixture : IStoreFixture
     }
 }
 
-/// <summary>
-/// The PostgreSQL the tests run against: <c>COORDINATOR_TEST_POSTGRES</c> if set (./build.sh test
-/// sets it), else the private cluster that <c>eng/postgres.sh</c> starts on loopback.
-/// </summary>
+/// <summary>The PostgreSQL the tests run against (see <see cref="TestPostgres"/>).</summary>
 public static class Postgres
 {
-    public const string EnvironmentVariable = "COORDINATOR_TEST_POSTGRES";
-
-    private static readonly Lazy<NpgsqlDataSource> Source = new(Create);
+    private static readonly Lazy<NpgsqlDataSource> Source = new(() => NpgsqlDataSource.Create(TestPostgres.ConnectionString));
 
     public static NpgsqlDataSource DataSource => Source.Value;
 
-    public static string ConnectionString => Source.Value.ConnectionString;
-
-    private static NpgsqlDataSource Create()
-    {
-        var connectionString = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            connectionString = StartPrivateCluster();
-        }
-
-        return NpgsqlDataSource.Create(connectionString);
-    }
-
-    private static string StartPrivateCluster()
-    {
-        var root = AppContext.BaseDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root, "Coordinator.sln")))
-        {
-            root = Path.GetDirectoryName(root);
-        }
-
-        var script = root is null ? null : Path.Combine(root, "eng", "postgres.sh");
-        if (script is null || !File.Exists(script))
-        {
-            throw new InvalidOperationException($"No PostgreSQL for the tests: set {EnvironmentVariable} to a connection string, or run ./build.sh test, which starts one.");
-        }
-
-        using var process = Process.Start(new ProcessStartInfo("bash", [script, "start"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var output = process.StandardOutput.ReadToEnd().Trim();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"eng/postgres.sh start failed ({process.ExitCode}): {error}. Install the 'postgresql' package or set {EnvironmentVariable}.");
-        }
-
-        return output.Split('\n')[^1];
-    }
+    public static string ConnectionString => TestPostgres.ConnectionString;
 }

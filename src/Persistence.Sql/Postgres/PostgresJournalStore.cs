@@ -59,19 +59,21 @@ public sealed partial class PostgresJournalStore : IJournalStore
         {
             await using (var import = await connection.BeginBinaryImportAsync(_copy, cancellationToken).ConfigureAwait(false))
             {
+                // Rows go into Npgsql's write buffer, which flushes when full: the synchronous
+                // Write calls avoid ten awaits per row on the writer's hot path.
                 foreach (var e in events)
                 {
-                    await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.PersistenceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.SequenceNr, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.Event.TypeName, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(Encoding.UTF8.GetString(e.Event.Payload), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.Tags as string[] ?? [.. e.Tags], NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.Metadata.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.Metadata.WriterId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await WriteNullableAsync(import, e.Metadata.CorrelationId, cancellationToken).ConfigureAwait(false);
-                    await WriteNullableAsync(import, e.Metadata.CausationId, cancellationToken).ConfigureAwait(false);
-                    await import.WriteAsync(e.Metadata.CausedBy.ToString(), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    import.StartRow();
+                    import.Write(e.PersistenceId, NpgsqlDbType.Text);
+                    import.Write(e.SequenceNr, NpgsqlDbType.Bigint);
+                    import.Write(e.Event.TypeName, NpgsqlDbType.Text);
+                    import.Write(Encoding.UTF8.GetString(e.Event.Payload), NpgsqlDbType.Jsonb);
+                    import.Write(e.Tags as string[] ?? [.. e.Tags], NpgsqlDbType.Array | NpgsqlDbType.Text);
+                    import.Write(e.Metadata.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+                    import.Write(e.Metadata.WriterId, NpgsqlDbType.Text);
+                    WriteNullable(import, e.Metadata.CorrelationId);
+                    WriteNullable(import, e.Metadata.CausationId);
+                    import.Write(e.Metadata.CausedBy.ToString(), NpgsqlDbType.Text);
                 }
 
                 await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -158,15 +160,15 @@ public sealed partial class PostgresJournalStore : IJournalStore
             reader.IsDBNull(9) ? null : reader.GetString(9),
             Actor.Parse(reader.GetString(10))));
 
-    private static async Task WriteNullableAsync(NpgsqlBinaryImporter import, string? value, CancellationToken cancellationToken)
+    private static void WriteNullable(NpgsqlBinaryImporter import, string? value)
     {
         if (value is null)
         {
-            await import.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            import.WriteNull();
         }
         else
         {
-            await import.WriteAsync(value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            import.Write(value, NpgsqlDbType.Text);
         }
     }
 

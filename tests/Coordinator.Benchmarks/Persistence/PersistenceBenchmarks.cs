@@ -31,14 +31,15 @@ internal static class PersistenceBenchmarks
         var pgRate = await Harness.MeasureAsync("PostgreSQL, 400 actors persisting concurrently", "events/s", true, "≥ 30,000/s (Akka.Persistence.Sql 14,279/s)", runs,
             () => ThroughputAsync(Postgres(), 400, quick ? 25 : 100, async: false));
         figures.Add(pgRate);
-        figures.Add(await Harness.MeasureAsync($"PostgreSQL, p99 persist latency at half load ({pgRate.Median / 2:N0} events/s)", "ms", false, "≤ 20 ms", runs,
+        figures.Add(await Harness.MeasureAsync("PostgreSQL, p99 persist latency at 15,000 events/s (half the 30,000 bar)", "ms", false, "≤ 20 ms", runs,
+            () => LatencyAsync(Postgres(), 400, 15_000, TimeSpan.FromSeconds(quick ? 2 : 5))));
+        figures.Add(await Harness.MeasureAsync($"PostgreSQL, p99 persist latency at half the measured maximum ({pgRate.Median / 2:N0} events/s)", "ms", false, "≤ 20 ms", runs,
             () => LatencyAsync(Postgres(), 400, pgRate.Median / 2, TimeSpan.FromSeconds(quick ? 2 : 5))));
 
-        var sqliteRate = await Harness.MeasureAsync("SQLite file, 400 actors persisting concurrently", "events/s", true, "report", runs,
-            () => ThroughputAsync(Sqlite(), 400, quick ? 25 : 100, async: false));
-        figures.Add(sqliteRate);
-        figures.Add(await Harness.MeasureAsync($"SQLite file, p99 persist latency at half load ({sqliteRate.Median / 2:N0} events/s)", "ms", false, "report", runs,
-            () => LatencyAsync(Sqlite(), 400, sqliteRate.Median / 2, TimeSpan.FromSeconds(quick ? 2 : 5))));
+        figures.Add(await Harness.MeasureAsync("SQLite file, 400 actors persisting concurrently", "events/s", true, "report", runs,
+            () => ThroughputAsync(Sqlite(), 400, quick ? 25 : 100, async: false)));
+        figures.Add(await Harness.MeasureAsync("SQLite file, p99 persist latency at 15,000 events/s", "ms", false, "report", runs,
+            () => LatencyAsync(Sqlite(), 400, 15_000, TimeSpan.FromSeconds(quick ? 2 : 5))));
 
         var recoverEvents = quick ? 20_000 : 100_000;
         figures.Add(await Harness.MeasureAsync("recovery of one entity with 100,000 events, PostgreSQL", "events/s", true, "≥ 150,000/s (Akka.Persistence.Sql 115,000/s)", runs,
@@ -116,17 +117,26 @@ internal static class PersistenceBenchmarks
         await WarmUpAsync(refs);
 
         var total = (long)(rate * duration.TotalSeconds);
-        var start = Stopwatch.GetTimestamp();
-        for (long sent = 0; sent < total;)
-        {
-            var due = (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate);
-            for (; sent < Math.Min(due, total); sent++)
-            {
-                refs[(int)(sent % actors)].Tell(new Counter.Timed(Stopwatch.GetTimestamp()), null);
-            }
 
-            Thread.Sleep(1);
-        }
+        // Pace from a dedicated thread: sleeping on a thread-pool thread would starve the pool
+        // that runs the actors and the journal writer, and measure the harness instead.
+        var pacer = new Thread(() =>
+        {
+            var start = Stopwatch.GetTimestamp();
+            for (long sent = 0; sent < total;)
+            {
+                var due = (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate);
+                for (; sent < Math.Min(due, total); sent++)
+                {
+                    refs[(int)(sent % actors)].Tell(new Counter.Timed(Stopwatch.GetTimestamp()), null);
+                }
+
+                Thread.Sleep(1);
+            }
+        })
+        { IsBackground = true, Name = "latency-pacer" };
+        pacer.Start();
+        pacer.Join();
 
         while (latencies.Count < total)
         {

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+
+namespace Coordinator.Host;
+
+/// <summary>Where events and snapshots are kept: section <c>Coordinator:Journal</c>.</summary>
+public sealed class JournalOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Coordinator:Journal";
+
+    /// <summary>
+    /// <c>sqlite</c> (a file, the embedded default), <c>postgres</c> (production), or <c>memory</c>
+    /// (tests and demos; lost on exit). <value>Default: <c>sqlite</c>.</value>
+    /// </summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>The SQLite file. <value>Default: <c>data/coordinator.db</c>.</value></summary>
+    public string SqlitePath { get; set; } = "data/coordinator.db";
+
+    /// <summary>Npgsql connection string for <c>postgres</c> (environment: <c>Coordinator__Journal__PostgresConnectionString</c>).</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>Schema holding the tables on PostgreSQL. <value>Default: <c>coordinator</c>.</value></summary>
+    public string PostgresSchema { get; set; } = "coordinator";
+
+    /// <summary>Most events in one store write. <value>Default: 1,000.</value></summary>
+    public int MaxBatchEvents { get; set; } = 1_000;
+}
+
+/// <summary>Checks <see cref="JournalOptions"/> at start.</summary>
+internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JournalOptions options)
+    {
+        var errors = new List<string>();
+        switch (options.Provider)
+        {
+            case "sqlite":
+                if (string.IsNullOrWhiteSpace(options.SqlitePath))
+                {
+                    errors.Add("Coordinator:Journal:SqlitePath is empty; set a file path such as data/coordinator.db.");
+                }
+
+                break;
+            case "postgres":
+                if (string.IsNullOrWhiteSpace(options.PostgresConnectionString))
+                {
+                    errors.Add("Coordinator:Journal:Provider is postgres but Coordinator:Journal:PostgresConnectionString is empty; set it (environment: Coordinator__Journal__PostgresConnectionString), e.g. Host=db;Username=coordinator;Password=…;Database=coordinator.");
+                }
+
+                break;
+            case "memory":
+                break;
+            default:
+                errors.Add($"Coordinator:Journal:Provider is '{options.Provider}'; use sqlite, postgres or memory.");
+                break;
+        }
+
+        if (options.MaxBatchEvents < 1)
+        {
+            errors.Add($"Coordinator:Journal:MaxBatchEvents is {options.MaxBatchEvents}; set 1 or more (1000 is the default).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
