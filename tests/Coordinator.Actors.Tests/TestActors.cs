@@ -68,4 +68,22 @@ internal static class TestActors
     }
 
     public sealed record CreateChild(Props Props, string? Name = null);
+
+    /// <summary>Blocks its thread on "block" until released; reports everything else (and its stop) to the probe.</summary>
+    public sealed class Gate(ManualResetEventSlim release, IActorRef probe) : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+            if (message is "block")
+            {
+                probe.Tell("blocked", null);
+                release.Wait(TimeSpan.FromSeconds(10));
+                return;
+            }
+
+            probe.Tell(message, null);
+        }
+
+        protected override void PostStop() => probe.Tell("post-stop", null);
+    }
 }

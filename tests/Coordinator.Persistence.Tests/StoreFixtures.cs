@@ -47,17 +47,34 @@ public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
     }
 }
 
-/// <summary>A new schema per test in the PostgreSQL that <see cref="Postgres"/> provides.</summary>
-public sealed class PostgresStoreFixture : IStoreFixture
+/// <summary>A new schema per test in the PostgreSQL that <see cref="Postgres"/> provides, dropped with the fixture.</summary>
+public sealed class PostgresStoreFixture : IStoreFixture, IAsyncLifetime
 {
     private static int _schemas;
+    private readonly List<string> _created = [];
 
     public string Name => "postgres";
 
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
     {
         var options = new PostgresOptions { Schema = $"t{Environment.ProcessId}_{Interlocked.Increment(ref _schemas)}" };
+        lock (_created)
+        {
+            _created.Add(options.Schema);
+        }
+
         return Task.FromResult<(IJournalStore, ISnapshotStore)>((new PostgresJournalStore(Postgres.DataSource, options), new PostgresSnapshotStore(Postgres.DataSource, options)));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var schema in _created)
+        {
+            await using var drop = Postgres.DataSource.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
     }
 }
 

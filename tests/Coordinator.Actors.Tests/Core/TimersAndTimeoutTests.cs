@@ -8,7 +8,7 @@ public sealed class TimersAndTimeoutTests() : ActorTest(manualTime: true)
 
     private sealed record CancelTimer(object Key);
 
-    private sealed class TimerActor(IActorRef probe) : UntypedActor, IWithTimers
+    private sealed class TimerActor(IActorRef probe, ManualResetEventSlim? release = null) : UntypedActor, IWithTimers
     {
         public ITimerScheduler Timers { get; set; } = null!;
 
@@ -33,6 +33,10 @@ public sealed class TimersAndTimeoutTests() : ActorTest(manualTime: true)
                     break;
                 case "fail":
                     throw new InvalidOperationException("restart me");
+                case "block" when release is not null:
+                    probe.Tell("blocked", null);
+                    release.Wait(TimeSpan.FromSeconds(10));
+                    break;
                 default:
                     probe.Tell(message, null);
                     break;
@@ -83,35 +87,12 @@ public sealed class TimersAndTimeoutTests() : ActorTest(manualTime: true)
         await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
     }
 
-    private sealed class BlockingTimerActor(IActorRef probe, ManualResetEventSlim release) : UntypedActor, IWithTimers
-    {
-        public ITimerScheduler Timers { get; set; } = null!;
-
-        protected override void OnReceive(object message)
-        {
-            switch (message)
-            {
-                case StartSingle s:
-                    Timers.StartSingleTimer(s.Key, s.Message, s.Delay);
-                    Sender.Tell("started");
-                    break;
-                case "block":
-                    probe.Tell("blocked", null);
-                    release.Wait(TimeSpan.FromSeconds(10));
-                    break;
-                default:
-                    probe.Tell(message, null);
-                    break;
-            }
-        }
-    }
-
     [Fact]
     public async Task Timer_ReplacedAfterItsMessageWasQueued_DropsTheOldMessage()
     {
         using var release = new ManualResetEventSlim();
         var probe = CreateProbe();
-        var actor = Sys.ActorOf(Props.Create(() => new BlockingTimerActor(probe.Ref, release)));
+        var actor = Sys.ActorOf(Props.Create(() => new TimerActor(probe.Ref, release)));
         await actor.Ask<string>(new StartSingle("k", "old", TimeSpan.FromSeconds(1)));
         actor.Tell("block", null);
         await probe.ExpectMsgAsync("blocked");

@@ -5,28 +5,10 @@ namespace Coordinator.Actors.Tests.Dispatch;
 
 public sealed class MailboxTests : ActorTest
 {
-    /// <summary>Blocks on "block" until released; reports everything else to the probe.</summary>
-    private sealed class Gate(ManualResetEventSlim release, IActorRef probe) : UntypedActor
-    {
-        protected override void OnReceive(object message)
-        {
-            if (message is "block")
-            {
-                probe.Tell("blocked", null);
-                release.Wait(TimeSpan.FromSeconds(10));
-                return;
-            }
-
-            probe.Tell(message, null);
-        }
-
-        protected override void PostStop() => probe.Tell("post-stop", null);
-    }
-
     private (IActorRef Gate, TestProbe Probe) BlockedGate(ManualResetEventSlim release, Props? template = null)
     {
         var probe = CreateProbe();
-        var props = Props.Create(() => new Gate(release, probe.Ref));
+        var props = Props.Create(() => new TestActors.Gate(release, probe.Ref));
         if (template is not null)
         {
             props = props.WithMailbox(template.Mailbox).WithThroughput(template.Throughput ?? 30);

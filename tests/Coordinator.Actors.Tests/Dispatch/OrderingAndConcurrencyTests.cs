@@ -75,30 +75,6 @@ public sealed class OrderingAndConcurrencyTests : ActorTest
         Assert.Equal(0, report.ConcurrentEntries);
     }
 
-    private sealed class Gate : UntypedActor
-    {
-        private readonly ManualResetEventSlim _release;
-        private readonly IActorRef _probe;
-
-        public Gate(ManualResetEventSlim release, IActorRef probe)
-        {
-            _release = release;
-            _probe = probe;
-        }
-
-        protected override void OnReceive(object message)
-        {
-            if (message is "block")
-            {
-                _probe.Tell("blocked", null);
-                _release.Wait(TimeSpan.FromSeconds(10));
-                return;
-            }
-
-            _probe.Tell(message, null);
-        }
-    }
-
     [Fact]
     public async Task ManyActors_SharedSenders_NeverRunOneActorOnTwoThreads()
     {
@@ -130,7 +106,7 @@ public sealed class OrderingAndConcurrencyTests : ActorTest
     {
         using var release = new ManualResetEventSlim();
         var probe = CreateProbe();
-        var gate = Sys.ActorOf(Props.Create(() => new Gate(release, probe.Ref)));
+        var gate = Sys.ActorOf(Props.Create(() => new TestActors.Gate(release, probe.Ref)));
         gate.Tell("block", null);
         await probe.ExpectMsgAsync("blocked");
 

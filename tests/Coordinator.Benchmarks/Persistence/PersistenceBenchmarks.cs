@@ -48,6 +48,7 @@ internal static class PersistenceBenchmarks
             () => RecoveryAsync(Memory(), recoverEvents)));
         figures.Add(await Harness.MeasureAsync("recovery of one entity with 100,000 events, SQLite", "events/s", true, "report", runs,
             () => RecoveryAsync(Sqlite(), recoverEvents)));
+        await DropBenchmarkSchemasAsync();
         return figures;
     }
 
@@ -69,6 +70,31 @@ internal static class PersistenceBenchmarks
     {
         var storage = new SqliteStorage(Path.Combine(Path.GetTempPath(), $"coordinator-bench-{Environment.ProcessId}-{Interlocked.Increment(ref _schemas)}.db"));
         return (new SqliteJournalStore(storage), new SqliteSnapshotStore(storage));
+    }
+
+    /// <summary>Leaves the benchmark database as it found it.</summary>
+    private static async Task DropBenchmarkSchemasAsync()
+    {
+        if (_postgres is null)
+        {
+            return;
+        }
+
+        await using var command = _postgres.CreateCommand($"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_{Environment.ProcessId}\\_%'");
+        var schemas = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                schemas.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var schema in schemas)
+        {
+            await using var drop = _postgres.CreateCommand($"DROP SCHEMA {schema} CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
     }
 
     private static string StartPostgres()
