@@ -39,6 +39,9 @@ ensure_apt_packages() {
 cmd_run() {
   ensure_dotnet
   ensure_apt_packages
+  mkdir -p data
+  # The embedded journal lives in <repo>/data unless configured otherwise.
+  export Coordinator__Journal__SqlitePath="${Coordinator__Journal__SqlitePath:-$PWD/data/coordinator.db}"
   exec dotnet run --project src/Coordinator.Host -c Release
 }
 
