@@ -47,6 +47,18 @@ internal sealed partial class ActorLog
     [LoggerMessage(1010, LogLevel.Error, "An event-stream subscriber for {EventType} threw")]
     public partial void SubscriberFailed(Exception exception, string eventType);
 
+    [LoggerMessage(1030, LogLevel.Warning, "A journal batch of {Requests} writes failed; retrying them one by one")]
+    public partial void JournalBatchFailed(Exception exception, int requests);
+
+    [LoggerMessage(1031, LogLevel.Error, "A journal write callback threw")]
+    public partial void JournalCallbackFailed(Exception exception);
+
+    [LoggerMessage(1032, LogLevel.Error, "Persisting {EventType} #{SequenceNr} of {PersistenceId} failed; the actor stops and will recover from the journal")]
+    public partial void PersistFailed(Exception exception, string eventType, long sequenceNr, string persistenceId);
+
+    [LoggerMessage(1033, LogLevel.Error, "Recovery of {PersistenceId} failed; the actor stops")]
+    public partial void RecoveryFailed(Exception exception, string persistenceId);
+
     [LoggerMessage(1020, LogLevel.Information, "Coordinated shutdown of {System} started: {Reason}")]
     public partial void ShutdownStarted(string system, string reason);
 

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
+using Coordinator.Actors.Diagnostics;
 
 namespace Coordinator.Actors.Persistence;
 
@@ -17,16 +17,16 @@ internal sealed class JournalWriter : IAsyncDisposable
     private readonly int _maxBatchEvents;
     private readonly Channel<WriteRequest> _requests;
     private readonly Task _loop;
-    private readonly ILogger _logger;
+    private readonly ActorLog _log;
     private int _pendingEvents;
     private readonly int _maxPendingEvents;
 
-    public JournalWriter(IJournalStore store, PersistenceSettings settings, ILogger logger)
+    public JournalWriter(IJournalStore store, PersistenceSettings settings, ActorLog log)
     {
         _store = store;
         _maxBatchEvents = settings.MaxBatchEvents;
         _maxPendingEvents = settings.MaxPendingEvents;
-        _logger = logger;
+        _log = log;
         _requests = Channel.CreateUnbounded<WriteRequest>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
         _loop = Task.Run(RunAsync);
     }
@@ -97,7 +97,7 @@ internal sealed class JournalWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogWarning(ex, "A journal batch of {Requests} writes failed; retrying them one by one", batch.Count);
+            _log.JournalBatchFailed(ex, batch.Count);
         }
 
         foreach (var request in batch)
@@ -122,7 +122,7 @@ internal sealed class JournalWriter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "A journal write callback threw");
+            _log.JournalCallbackFailed(ex);
         }
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Logging;
+using Coordinator.Actors.Diagnostics;
 
 namespace Coordinator.Actors.Persistence;
 
@@ -62,8 +62,8 @@ public sealed class PersistenceExtension
     {
         System = system;
         Settings = settings;
-        Logger = system.Settings.LoggerFactory.CreateLogger("Coordinator.Actors.Persistence");
-        Writer = new JournalWriter(settings.Journal, settings, Logger);
+        Log = system.Log;
+        Writer = new JournalWriter(settings.Journal, settings, Log);
     }
 
     /// <summary>The system it serves.</summary>
@@ -86,7 +86,7 @@ public sealed class PersistenceExtension
 
     internal JournalWriter Writer { get; }
 
-    internal ILogger Logger { get; }
+    internal ActorLog Log { get; }
 
     /// <summary>Initialises the stores (schema migrations) and registers persistence with <paramref name="system"/>.</summary>
     /// <exception cref="InvalidOperationException">Persistence is already started for this system.</exception>

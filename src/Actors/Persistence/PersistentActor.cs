@@ -1,5 +1,4 @@
 using Coordinator.Actors.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Actors.Persistence;
 
@@ -140,7 +139,7 @@ public abstract class PersistentActor : ActorBase
     /// <value>Default: logs the failure.</value>
     /// </summary>
     protected virtual void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-        => Persistence.Logger.LogError(cause, "Persisting {EventType} #{SequenceNr} of {PersistenceId} failed; the actor stops and will recover from the journal", @event.GetType().Name, sequenceNr, PersistenceId);
+        => Persistence.Log.PersistFailed(cause, @event.GetType().Name, sequenceNr, PersistenceId);
 
     /// <summary>
     /// A persist call was refused before anything was written; the actor goes on.
@@ -151,7 +150,7 @@ public abstract class PersistentActor : ActorBase
 
     /// <summary>Recovery failed (unreadable event, store down, a recovery handler threw); the actor stops after this call. <value>Default: logs.</value></summary>
     protected virtual void OnRecoveryFailure(Exception cause)
-        => Persistence.Logger.LogError(cause, "Recovery of {PersistenceId} failed; the actor stops", PersistenceId);
+        => Persistence.Log.RecoveryFailed(cause, PersistenceId);
 
     /// <inheritdoc />
     protected sealed override bool Receive(object message)

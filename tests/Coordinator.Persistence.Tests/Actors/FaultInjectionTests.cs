@@ -6,6 +6,7 @@ internal sealed class ControllableJournal : IJournalStore
     private readonly MemoryJournalStore _inner = new();
     private volatile TaskCompletionSource? _gate;
     private volatile Exception? _failNext;
+    private volatile Exception? _failAfterCommit;
     private int _writes;
 
     public int Writes => Volatile.Read(ref _writes);
@@ -17,6 +18,9 @@ internal sealed class ControllableJournal : IJournalStore
     public void Release() => _gate?.TrySetResult();
 
     public void FailNextWrite(Exception failure) => _failNext = failure;
+
+    /// <summary>The next write is stored, then reported as failed (a lost acknowledgement).</summary>
+    public void FailNextWriteAfterCommit(Exception failure) => _failAfterCommit = failure;
 
     public Task InitializeAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
@@ -34,6 +38,10 @@ internal sealed class ControllableJournal : IJournalStore
         }
 
         await _inner.WriteAsync(events, cancellationToken);
+        if (Interlocked.Exchange(ref _failAfterCommit, null) is { } lostAcknowledgement)
+        {
+            throw lostAcknowledgement;
+        }
     }
 
     public IAsyncEnumerable<StoredEvent> ReadEventsAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, CancellationToken cancellationToken = default)
@@ -86,6 +94,26 @@ public sealed class FaultInjectionTests : IAsyncLifetime
         Assert.Equal("persist-failed:TimeoutException", await probe.ExpectMsgAsync<string>());
         await probe.ExpectTerminatedAsync(entity);
         await Assert.ThrowsAsync<AskTimeoutException>(() => ask);
+    }
+
+    [Fact]
+    public async Task WriteFailure_UnderABackoffSupervisor_RestartsAndRecoversTheTruth()
+    {
+        var probe = new TestProbe(_system);
+        var options = Coordinator.Actors.Supervision.BackoffOptions.OnStop(
+            Props.Create(() => new CaseEntity("backoff-after-failure", probe.Ref, 0)), "entity", TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(100), 0);
+        var supervisor = _system.ActorOf(options.Props());
+        await probe.FishForMessageAsync<string>(s => s == "recovered:0");
+        Assert.Equal("ok:1", await supervisor.Ask<string>("add:kept"));
+
+        // The store commits the event but its acknowledgement is lost: the actor cannot know
+        // whether it is stored, stops, and its next incarnation reads the truth from the journal.
+        _journal.FailNextWriteAfterCommit(new TimeoutException("commit acknowledgement lost"));
+        supervisor.Tell("add:lost-ack", null);
+        Assert.Equal("persist-failed:TimeoutException", await probe.FishForMessageAsync<string>(s => s.StartsWith("persist-failed", StringComparison.Ordinal)));
+        await probe.FishForMessageAsync<string>(s => s == "recovered:2", hint: "the restarted entity to recover both durable events");
+        Assert.Equal(["kept", "lost-ack"], (await supervisor.Ask<CounterState>("get")).Notes);
+        Assert.Equal("ok:3", await supervisor.Ask<string>("add:after-restart"));
     }
 
     [Fact]
