@@ -14,7 +14,10 @@ as_postgres() {
 case "${1:-}" in
   start)
     [ -n "$BIN" ] || { echo "PostgreSQL server binaries not found; install the 'postgresql' package." >&2; exit 1; }
-    if as_postgres "$BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    # Ready means accepting connections, not merely a pid file: a server killed with the
+    # previous session leaves one behind (and may linger briefly as a zombie).
+    ready() { "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -U postgres -q; }
+    if ready; then
       echo "$URL"; exit 0
     fi
     if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
@@ -22,9 +25,23 @@ case "${1:-}" in
       [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGDATA_DIR"
       as_postgres "$BIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres --no-sync >/dev/null
     fi
-    # Tuned for a test machine: durability stays on (fsync, synchronous_commit) so figures are honest.
-    as_postgres "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 \
-      -o "-p $PORT -k $PGDATA_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB" start >/dev/null
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+      if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+        pid=$(head -n 1 "$PGDATA_DIR/postmaster.pid")
+        state=$(ps -p "$pid" -o stat=,comm= 2>/dev/null || true)
+        case "$state" in
+          Z*|"") rm -f "$PGDATA_DIR/postmaster.pid" ;;          # dead or a zombie: a stale lock
+          *postgres*) sleep 0.5; ready && break; continue ;;  # a live server still starting
+        esac
+      fi
+      # Tuned for a test machine: durability stays on (fsync, synchronous_commit) so figures are honest.
+      if as_postgres "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 \
+        -o "-p $PORT -k $PGDATA_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB" start >/dev/null 2>&1; then
+        break
+      fi
+      sleep 0.5
+    done
+    ready || { echo "PostgreSQL did not start on port $PORT:" >&2; tail -n 20 "$PGDATA_DIR/server.log" >&2; exit 1; }
     echo "$URL"
     ;;
   stop)
