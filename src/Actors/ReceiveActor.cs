@@ -1,5 +1,3 @@
-using System.Runtime.ExceptionServices;
-
 namespace Coordinator.Actors;
 
 /// <summary>
@@ -91,21 +89,6 @@ public abstract class ReceiveActor : ActorBase
         target.Add(handler);
     }
 
-    private void RunAsync(Task task)
-    {
-        if (task.IsCompletedSuccessfully)
-        {
-            return;
-        }
-
-        if (task.IsFaulted)
-        {
-            ExceptionDispatchInfo.Capture(task.Exception!.InnerException ?? task.Exception).Throw();
-        }
-
-        Cell.BeginAwait(task);
-    }
-
     private sealed class HandlerSet
     {
         private Handler[] _handlers = [];
@@ -162,7 +145,7 @@ public abstract class ReceiveActor : ActorBase
         {
             if (message is T typed && (shouldHandle is null || shouldHandle(typed)))
             {
-                owner.RunAsync(handler(typed));
+                owner.Cell.HoldUntilComplete(handler(typed));
                 return true;
             }
 

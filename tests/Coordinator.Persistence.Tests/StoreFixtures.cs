@@ -7,15 +7,11 @@ namespace Coordinator.Persistence.Tests;
 /// <summary>Makes fresh, isolated stores of one kind for each test.</summary>
 public interface IStoreFixture
 {
-    string Name { get; }
-
     Task<(IJournalStore Journal, ISnapshotStore Snapshots)> CreateAsync();
 }
 
 public sealed class MemoryStoreFixture : IStoreFixture
 {
-    public string Name => "memory";
-
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
         => Task.FromResult<(IJournalStore, ISnapshotStore)>((new MemoryJournalStore(), new MemorySnapshotStore()));
 }
@@ -25,8 +21,6 @@ public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("coordinator-sqlite-").FullName;
     private int _files;
-
-    public string Name => "sqlite";
 
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
     {
@@ -52,8 +46,6 @@ public sealed class PostgresStoreFixture : IStoreFixture, IAsyncLifetime
 {
     private static int _schemas;
     private readonly List<string> _created = [];
-
-    public string Name => "postgres";
 
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
     {

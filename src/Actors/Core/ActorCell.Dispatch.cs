@@ -390,10 +390,7 @@ internal sealed partial class ActorCell : IThreadPoolWorkItem
         while (TryDequeue(out var message, out var sender))
         {
             _consumed++;
-            if (message is not TimerFired and not ReceiveTimeoutTick)
-            {
-                SystemImpl.DeadLetter(message, sender, SelfRef, reason: null);
-            }
+            SystemImpl.DeadLetter(message, sender, SelfRef, reason: null); // it drops the runtime's own timer ticks
         }
     }
 

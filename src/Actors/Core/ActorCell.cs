@@ -231,16 +231,26 @@ internal sealed partial class ActorCell : IActorContext
             throw new InvalidOperationException("RunTask must be called from inside the actor's own message handler.");
         }
 
-        var task = action();
-        if (!task.IsCompletedSuccessfully)
-        {
-            if (task.IsFaulted)
-            {
-                global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(task.Exception!.InnerException ?? task.Exception).Throw();
-            }
+        HoldUntilComplete(action());
+    }
 
-            BeginAwait(task);
+    /// <summary>
+    /// Holds the actor until <paramref name="task"/> completes (Akka.NET's ReceiveAsync/RunTask):
+    /// nothing to do if it already succeeded, its exception if it already failed, else await it.
+    /// </summary>
+    internal void HoldUntilComplete(Task task)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
         }
+
+        if (task.IsFaulted)
+        {
+            global::System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(task.Exception!.InnerException ?? task.Exception).Throw();
+        }
+
+        BeginAwait(task);
     }
 
     /// <summary>Makes <paramref name="sender"/> the sender seen by code running now (persist handlers run with their command's sender).</summary>

@@ -5,7 +5,5 @@ internal interface IInternalActorRef : IActorRef
 {
     ActorSystem System { get; }
 
-    bool IsTerminated { get; }
-
     void SendSystemMessage(SystemMessage message);
 }

@@ -15,8 +15,6 @@ internal sealed class LocalActorRef : IInternalActorRef
 
     public ActorSystem System => Cell.SystemImpl;
 
-    public bool IsTerminated => Cell.IsTerminated;
-
     public void Tell(object message, IActorRef? sender)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -32,8 +32,6 @@ internal sealed class PromiseActorRef : IInternalActorRef
 
     public ActorSystem System { get; }
 
-    public bool IsTerminated => _promise.Task.IsCompleted;
-
     public void Tell(object message, IActorRef? sender)
     {
         var completed = message is Status.Failure failure
@@ -112,8 +110,6 @@ internal sealed class TerminationWatcher : IInternalActorRef
 
     public ActorSystem System { get; }
 
-    public bool IsTerminated => _terminated.Task.IsCompleted;
-
     public void Tell(object message, IActorRef? sender) => System.DeadLetter(message, sender, this, reason: null);
 
     public void SendSystemMessage(SystemMessage message)
@@ -137,8 +133,6 @@ internal sealed class DeadLetterActorRef(ActorSystem system, ActorPath path) : I
     public ActorPath Path { get; } = path;
 
     public ActorSystem System { get; } = system;
-
-    public bool IsTerminated => false;
 
     public void Tell(object message, IActorRef? sender)
     {

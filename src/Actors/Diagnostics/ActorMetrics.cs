@@ -50,8 +50,6 @@ internal sealed class ActorMetrics : IDisposable
         _mailboxDepth = _meter.CreateHistogram<int>("coordinator.actors.mailbox.depth", "{message}", "Queued messages of an actor when it starts a turn on a thread.");
     }
 
-    public Meter Meter => _meter;
-
     public bool MailboxDepthEnabled => _mailboxDepth.Enabled;
 
     public long Processed => SumProcessed();

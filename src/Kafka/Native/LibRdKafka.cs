@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 
 namespace Coordinator.Kafka.Native;
@@ -42,6 +41,4 @@ public static class LibRdKafka
             return Marshal.PtrToStringUTF8(Interop.rd_kafka_version_str()) ?? "unknown";
         }
     }
-
-    internal static Assembly Assembly => typeof(LibRdKafka).Assembly;
 }
