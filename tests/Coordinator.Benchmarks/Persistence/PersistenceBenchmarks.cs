@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
+using Coordinator.Actors.TestKit;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
 using Npgsql;
@@ -61,7 +62,7 @@ internal static class PersistenceBenchmarks
 
     private static (IJournalStore, ISnapshotStore) Postgres()
     {
-        _postgres ??= NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("COORDINATOR_TEST_POSTGRES") ?? StartPostgres());
+        _postgres ??= NpgsqlDataSource.Create(TestPostgres.ConnectionString);
         var options = new PostgresOptions { Schema = $"bench_{Environment.ProcessId}_{Interlocked.Increment(ref _schemas)}" };
         return (new PostgresJournalStore(_postgres, options), new PostgresSnapshotStore(_postgres, options));
     }
@@ -95,15 +96,6 @@ internal static class PersistenceBenchmarks
             await using var drop = _postgres.CreateCommand($"DROP SCHEMA {schema} CASCADE");
             await drop.ExecuteNonQueryAsync();
         }
-    }
-
-    private static string StartPostgres()
-    {
-        var script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "eng", "postgres.sh");
-        using var process = Process.Start(new ProcessStartInfo("bash", [Path.GetFullPath(script), "start"]) { RedirectStandardOutput = true })!;
-        var url = process.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
-        process.WaitForExit();
-        return process.ExitCode == 0 ? url : throw new InvalidOperationException("Could not start PostgreSQL: set COORDINATOR_TEST_POSTGRES or install postgresql.");
     }
 
     private static async Task<ActorSystem> SystemWith((IJournalStore Journal, ISnapshotStore Snapshots) stores)
