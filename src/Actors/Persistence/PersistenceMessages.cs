@@ -65,4 +65,5 @@ internal sealed record RecoveryFinished(object Incarnation, long HighestSequence
 
 internal sealed record RecoveryFailed(object Incarnation, Exception Cause) : PersistenceSignal(Incarnation);
 
-internal sealed record SnapshotSaved(object Incarnation, object Reply) : PersistenceSignal(Incarnation);
+/// <summary>A snapshot save or event delete finished; <see cref="Reply"/> goes to the command handler.</summary>
+internal sealed record StoreOperationCompleted(object Incarnation, object Reply) : PersistenceSignal(Incarnation);

@@ -82,8 +82,6 @@ public abstract class PersistentActor : ActorBase
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var sequenceNr = LastSequenceNr;
-        var self = Self;
-        var incarnation = _incarnation;
         var persistence = Persistence;
         SerializedEvent state;
         try
@@ -92,45 +90,21 @@ public abstract class PersistentActor : ActorBase
         }
         catch (Exception ex)
         {
-            self.Tell(new SnapshotSaved(incarnation, new SaveSnapshotFailure(sequenceNr, ex)), null);
+            Self.Tell(new StoreOperationCompleted(_incarnation, new SaveSnapshotFailure(sequenceNr, ex)), null);
             return;
         }
 
         _lastSnapshotSequenceNr = sequenceNr;
         var stored = new StoredSnapshot(PersistenceId, sequenceNr, Context.System.TimeProvider.GetUtcNow(), state);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await persistence.SnapshotStore.SaveAsync(stored).ConfigureAwait(false);
-                self.Tell(new SnapshotSaved(incarnation, new SaveSnapshotSuccess(sequenceNr)), null);
-            }
-            catch (Exception ex)
-            {
-                self.Tell(new SnapshotSaved(incarnation, new SaveSnapshotFailure(sequenceNr, ex)), null);
-            }
-        });
+        RunStoreOperation(() => persistence.SnapshotStore.SaveAsync(stored), new SaveSnapshotSuccess(sequenceNr), ex => new SaveSnapshotFailure(sequenceNr, ex));
     }
 
     /// <summary>Deletes this entity's events up to <paramref name="toSequenceNr"/>; answered with <see cref="DeleteMessagesSuccess"/> or <see cref="DeleteMessagesFailure"/>.</summary>
     protected void DeleteMessages(long toSequenceNr)
     {
-        var self = Self;
-        var incarnation = _incarnation;
         var journal = Persistence.Journal;
         var persistenceId = PersistenceId;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await journal.DeleteEventsToAsync(persistenceId, toSequenceNr).ConfigureAwait(false);
-                self.Tell(new SnapshotSaved(incarnation, new DeleteMessagesSuccess(toSequenceNr)), null);
-            }
-            catch (Exception ex)
-            {
-                self.Tell(new SnapshotSaved(incarnation, new DeleteMessagesFailure(toSequenceNr, ex)), null);
-            }
-        });
+        RunStoreOperation(() => journal.DeleteEventsToAsync(persistenceId, toSequenceNr), new DeleteMessagesSuccess(toSequenceNr), ex => new DeleteMessagesFailure(toSequenceNr, ex));
     }
 
     /// <summary>
@@ -299,8 +273,8 @@ public abstract class PersistentActor : ActorBase
             case RecoveryFailed failed:
                 FailRecovery(failed.Cause);
                 break;
-            case SnapshotSaved saved:
-                ReceiveCommand(saved.Reply);
+            case StoreOperationCompleted completed:
+                ReceiveCommand(completed.Reply);
                 break;
         }
     }
@@ -375,6 +349,25 @@ public abstract class PersistentActor : ActorBase
             Cell.PrependMessages(_internalStash);
             _internalStash.Clear();
         }
+    }
+
+    /// <summary>Runs a snapshot or delete operation off the actor and answers the actor with <paramref name="success"/> or the failure.</summary>
+    private void RunStoreOperation(Func<Task> operation, object success, Func<Exception, object> failure)
+    {
+        var self = Self;
+        var incarnation = _incarnation;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await operation().ConfigureAwait(false);
+                self.Tell(new StoreOperationCompleted(incarnation, success), null);
+            }
+            catch (Exception ex)
+            {
+                self.Tell(new StoreOperationCompleted(incarnation, failure(ex)), null);
+            }
+        });
     }
 
     private void StartRecovery()
