@@ -30,6 +30,14 @@ public sealed class MigrationTests
         await Task.WhenAll(storages.Select(s => Task.Run(() => new SqliteJournalStore(s).InitializeAsync())));
 
         Assert.Equal(SqliteStorage.LatestVersion, await storages[0].CurrentVersionAsync());
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}"))
+        {
+            await connection.OpenAsync();
+            await using var mode = connection.CreateCommand();
+            mode.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("wal", (string)(await mode.ExecuteScalarAsync())!); // a property of the file, set at start
+        }
+
         await new SqliteJournalStore(storages[1]).WriteAsync([JournalContract<SqliteStoreFixture>.Event("p", 1)]);
         Assert.Single(await new SqliteJournalStore(storages[2]).ReadAllAsync(0, 10));
     }
