@@ -98,17 +98,7 @@ public sealed class KafkaPublisherTests
 
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = "check", AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
         consumer.Assign(Enumerable.Range(0, 6).Select(p => new TopicPartitionOffset("case-events", p, Offset.Beginning)));
-        var records = new List<ConsumeResult<string, string>>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (records.Count < 20 && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
-            {
-                records.Add(r);
-            }
-        }
-
-        Assert.Equal(20, records.Count);
+        var records = EmbeddedKafkaTests.ConsumeAll(consumer, 20, TimeSpan.FromSeconds(20));
         var seventh = records.Single(r => r.Message.Key == "case-7");
         Assert.Equal("corr-7", Encoding.UTF8.GetString(seventh.Message.Headers.GetLastBytes("correlation-id")));
         Assert.Equal("V1.CaseOpened", Encoding.UTF8.GetString(seventh.Message.Headers.GetLastBytes("event-type")));

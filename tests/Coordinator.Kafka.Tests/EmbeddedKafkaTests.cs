@@ -34,7 +34,7 @@ public sealed class EmbeddedKafkaTests
         HeartbeatIntervalMs = 1_000,
     }).Build();
 
-    private static List<ConsumeResult<string, string>> ConsumeAll(IConsumer<string, string> consumer, int expected, TimeSpan timeout)
+    internal static List<ConsumeResult<string, string>> ConsumeAll(IConsumer<string, string> consumer, int expected, TimeSpan timeout)
     {
         var results = new List<ConsumeResult<string, string>>();
         var deadline = DateTime.UtcNow + timeout;
