@@ -94,7 +94,7 @@ public sealed class ShardRegion : UntypedActor, IWithTimers
         var payload = _extractor.EntityMessage(message);
         if (!_entities.TryGetValue(entityId, out var entry))
         {
-            entry = Start(entityId, _extractor.ShardId(entityId));
+            entry = Start(entityId, _extractor.ShardId(entityId, message));
         }
 
         Touch(entry);

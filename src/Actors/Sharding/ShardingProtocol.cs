@@ -5,7 +5,7 @@ namespace Coordinator.Actors.Sharding;
 /// <summary>
 /// Tells a shard region which entity a message is for, which shard that entity lives in, and
 /// what the entity itself receives (Akka.NET's <c>IMessageExtractor</c>). A shard is a Kafka
-/// partition, so <see cref="ShardId"/> must place an entity where Kafka places its records.
+/// partition, so <see cref="ShardId(string)"/> must place an entity where Kafka places its records.
 /// </summary>
 public interface IMessageExtractor
 {
@@ -17,6 +17,13 @@ public interface IMessageExtractor
 
     /// <summary>The shard of <paramref name="entityId"/>.</summary>
     int ShardId(string entityId);
+
+    /// <summary>
+    /// The shard of <paramref name="entityId"/> as <paramref name="message"/> tells it: a record
+    /// read from Kafka names the partition it came from, which is the shard whatever partitioner
+    /// its producer used. <value>Default: <see cref="ShardId(string)"/>.</value>
+    /// </summary>
+    int ShardId(string entityId, object message) => ShardId(entityId);
 }
 
 /// <summary>A message for one entity, for regions using <see cref="ShardEnvelopeExtractor"/>.</summary>
@@ -42,6 +49,9 @@ public class ShardEnvelopeExtractor(int partitions) : IMessageExtractor
 
     /// <inheritdoc />
     public int ShardId(string entityId) => Murmur2Partitioner.Partition(Encoding.UTF8.GetBytes(entityId), Partitions);
+
+    /// <inheritdoc />
+    public virtual int ShardId(string entityId, object message) => ShardId(entityId);
 }
 
 /// <summary>Sent by an entity to its region to be stopped gracefully; messages for it meanwhile are kept and redelivered.</summary>

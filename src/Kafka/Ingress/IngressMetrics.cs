@@ -1,0 +1,178 @@
+using System.Diagnostics.Metrics;
+using Coordinator.Actors;
+using Coordinator.Actors.Persistence;
+
+namespace Coordinator.Kafka.Ingress;
+
+/// <summary>
+/// The ingress's instruments on the meter <see cref="MeterName"/> (tagged with the actor
+/// system), with running totals for tests, the CLI and the console.
+/// </summary>
+public sealed class IngressMetrics : IDisposable
+{
+    /// <summary>Name of the ingress meter.</summary>
+    public const string MeterName = "Coordinator.Ingress";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _consumed;
+    private readonly Counter<long> _applied;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _commits;
+    private readonly Counter<long> _replays;
+    private readonly Histogram<double> _latency;
+    private readonly Func<(long InFlight, long Paused)>[] _gauges = new Func<(long, long)>[1];
+    private long _consumedTotal;
+    private long _appliedTotal;
+    private long _redelivered;
+    private long _republished;
+    private long _deadLetteredTotal;
+    private long _commitsTotal;
+    private long _commitFailures;
+    private long _replaysTotal;
+    private long _stale;
+
+    internal IngressMetrics(ActorSystem system)
+    {
+        var tags = new[] { new KeyValuePair<string, object?>("actor.system", system.Name) };
+        if (system.Settings.MeterFactory is { } factory)
+        {
+            _meter = factory.Create(new MeterOptions(MeterName) { Tags = tags });
+        }
+        else
+        {
+            _meter = new Meter(MeterName, null, tags);
+            _ownsMeter = true;
+        }
+
+        _consumed = _meter.CreateCounter<long>("coordinator.ingress.records", "{record}", "Records read from Kafka.");
+        _applied = _meter.CreateCounter<long>("coordinator.ingress.applied", "{record}", "Records applied by their entity and journaled.");
+        _duplicates = _meter.CreateCounter<long>("coordinator.ingress.duplicates", "{record}", "Duplicates dropped; kind=redelivered (offset already applied) or republished (business event id already applied).");
+        _deadLettered = _meter.CreateCounter<long>("coordinator.ingress.dead_lettered", "{record}", "Poison records set aside, by reason.");
+        _commits = _meter.CreateCounter<long>("coordinator.ingress.commits", "{commit}", "Offset commits; outcome=ok or failed.");
+        _replays = _meter.CreateCounter<long>("coordinator.ingress.replays", "{replay}", "Partitions rewound to their watermark after an entity could not persist a record.");
+        _latency = _meter.CreateHistogram<double>("coordinator.ingress.latency", "ms", "From the record's timestamp to its effect being journaled.");
+        _meter.CreateObservableUpDownCounter("coordinator.ingress.in_flight", () => _gauges[0]?.Invoke().InFlight ?? 0, "{record}", "Records dispatched and not yet applied (bounded per partition).");
+        _meter.CreateObservableUpDownCounter("coordinator.ingress.paused_partitions", () => _gauges[0]?.Invoke().Paused ?? 0, "{partition}", "Partitions paused because their in-flight limit was reached.");
+    }
+
+    /// <summary>Records read.</summary>
+    public long Consumed => Volatile.Read(ref _consumedTotal);
+
+    /// <summary>Records applied and journaled.</summary>
+    public long Applied => Volatile.Read(ref _appliedTotal);
+
+    /// <summary>Records dropped because their offset was already applied.</summary>
+    public long DuplicatesRedelivered => Volatile.Read(ref _redelivered);
+
+    /// <summary>Records dropped because their business event id was already applied.</summary>
+    public long DuplicatesRepublished => Volatile.Read(ref _republished);
+
+    /// <summary>Poison records set aside.</summary>
+    public long DeadLettered => Volatile.Read(ref _deadLetteredTotal);
+
+    /// <summary>Successful offset commits.</summary>
+    public long Commits => Volatile.Read(ref _commitsTotal);
+
+    /// <summary>Failed offset commits (retried at the next interval).</summary>
+    public long CommitFailures => Volatile.Read(ref _commitFailures);
+
+    /// <summary>Partition rewinds.</summary>
+    public long Replays => Volatile.Read(ref _replaysTotal);
+
+    /// <summary>Deliveries ignored because a rewind or a revocation superseded them.</summary>
+    public long Stale => Volatile.Read(ref _stale);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    internal void ObserveFlows(Func<(long InFlight, long Paused)> gauges) => _gauges[0] = gauges;
+
+    internal void RecordConsumed(string topic)
+    {
+        Interlocked.Increment(ref _consumedTotal);
+        _consumed.Add(1, new KeyValuePair<string, object?>("topic", topic));
+    }
+
+    internal void RecordApplied(string topic, DateTimeOffset recordTimestamp, DateTimeOffset now)
+    {
+        Interlocked.Increment(ref _appliedTotal);
+        _applied.Add(1, new KeyValuePair<string, object?>("topic", topic));
+        _latency.Record(Math.Max(0, (now - recordTimestamp).TotalMilliseconds), new KeyValuePair<string, object?>("topic", topic));
+    }
+
+    internal void RecordDuplicate(bool republished)
+    {
+        Interlocked.Increment(ref republished ? ref _republished : ref _redelivered);
+        _duplicates.Add(1, new KeyValuePair<string, object?>("kind", republished ? "republished" : "redelivered"));
+    }
+
+    internal void RecordDeadLettered(DeadLetterReason reason)
+    {
+        Interlocked.Increment(ref _deadLetteredTotal);
+        _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+    }
+
+    internal void RecordCommit(bool ok)
+    {
+        Interlocked.Increment(ref ok ? ref _commitsTotal : ref _commitFailures);
+        _commits.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "ok" : "failed"));
+    }
+
+    internal void RecordReplay()
+    {
+        Interlocked.Increment(ref _replaysTotal);
+        _replays.Add(1);
+    }
+
+    internal void RecordStale() => Interlocked.Increment(ref _stale);
+}
+
+/// <summary>
+/// The ingress of an actor system: the record contracts its entities are read under, and its
+/// metrics. Register it once, before the first <see cref="IngressEntity"/> starts.
+/// </summary>
+public sealed class IngressExtension
+{
+    private IngressExtension(RecordContracts contracts, IngressMetrics metrics)
+    {
+        Contracts = contracts;
+        Metrics = metrics;
+    }
+
+    /// <summary>The contracts records are read under.</summary>
+    public RecordContracts Contracts { get; }
+
+    /// <summary>Totals and instruments.</summary>
+    public IngressMetrics Metrics { get; }
+
+    /// <summary>Registers the ingress with <paramref name="system"/>.</summary>
+    /// <exception cref="InvalidOperationException">It is registered already.</exception>
+    public static IngressExtension Register(ActorSystem system, RecordContracts contracts)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(contracts);
+        var extension = new IngressExtension(contracts, new IngressMetrics(system));
+        if (!ReferenceEquals(system.RegisterExtension(extension), extension))
+        {
+            extension.Metrics.Dispose();
+            throw new InvalidOperationException($"The ingress is already registered for actor system {system.Name}.");
+        }
+
+        _ = system.WhenTerminated.ContinueWith(_ => extension.Metrics.Dispose(), TaskScheduler.Default);
+        return extension;
+    }
+
+    /// <summary>The ingress of <paramref name="system"/>.</summary>
+    /// <exception cref="InvalidOperationException">It was not registered.</exception>
+    public static IngressExtension Get(ActorSystem system)
+        => system.GetExtension<IngressExtension>()
+            ?? throw new InvalidOperationException($"The ingress is not registered for actor system {system.Name}; call IngressExtension.Register(system, contracts) before starting entities that consume Kafka.");
+}

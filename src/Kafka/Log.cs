@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Coordinator.Kafka;
+
+/// <summary>The Kafka layer's log messages. Event ids 3000–3099.</summary>
+internal static partial class KafkaLog
+{
+    [LoggerMessage(3000, LogLevel.Information, "Ingress assigned {Partitions}")]
+    public static partial void Assigned(ILogger logger, string partitions);
+
+    [LoggerMessage(3001, LogLevel.Information, "Ingress revoked {Partitions}: in-flight records finished, watermarks committed, shards handed off")]
+    public static partial void Revoked(ILogger logger, string partitions);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Ingress lost {Partitions} (session timed out): nothing committed, shards handed off; the new owner replays from the last commit")]
+    public static partial void Lost(ILogger logger, string partitions);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Revoking {Partition}: {InFlight} records still in flight after {Timeout}; giving it up at watermark {Watermark} (the new owner replays the rest, entities drop what was already applied)")]
+    public static partial void RevokeTimedOut(ILogger logger, string partition, int inFlight, TimeSpan timeout, long? watermark);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Offset commit failed; retrying at the next interval")]
+    public static partial void CommitFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Rewinding {Partition} to offset {Offset}: an entity could not journal a record; applied records are dropped as duplicates on the way")]
+    public static partial void Rewinding(ILogger logger, string partition, long offset);
+
+    [LoggerMessage(3006, LogLevel.Warning, "Poison record {Topic}/{Partition}@{Offset} ({Reason}): {Detail}")]
+    public static partial void Poison(ILogger logger, string topic, int partition, long offset, string reason, string detail);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Kafka consumer error: {Reason} ({Code}); the client retries")]
+    public static partial void ConsumerError(ILogger logger, string reason, string code);
+
+    [LoggerMessage(3008, LogLevel.Error, "Could not record a dead letter; retrying in {Delay}")]
+    public static partial void DeadLetterWriteFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(3009, LogLevel.Error, "The Kafka consumer hit a fatal error: {Reason}; the ingress stops")]
+    public static partial void Fatal(ILogger logger, string reason);
+
+    [LoggerMessage(3010, LogLevel.Warning, "Shard hand-off of {Partition} did not finish within {Timeout}")]
+    public static partial void HandOffTimedOut(ILogger logger, string partition, TimeSpan timeout);
+}

@@ -1,0 +1,71 @@
+using Coordinator.Actors.Persistence;
+using Npgsql;
+
+namespace Coordinator.Persistence.Sql.Postgres;
+
+/// <summary>Dead letters in PostgreSQL (table <c>dead_letters</c> beside the journal).</summary>
+public sealed class PostgresDeadLetterStore : IDeadLetterStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+
+    /// <summary>Creates the store on <paramref name="dataSource"/>.</summary>
+    public PostgresDeadLetterStore(NpgsqlDataSource dataSource, PostgresOptions? options = null)
+    {
+        options ??= new PostgresOptions();
+        options.Validate();
+        _dataSource = dataSource;
+        _schema = options.Schema;
+    }
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => PostgresSchema.MigrateAsync(_dataSource, _schema, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task AddAsync(DeadLetterRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_schema}.dead_letters (topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (topic, partition, "offset") DO NOTHING
+            """);
+        command.Parameters.AddWithValue(record.Topic);
+        command.Parameters.AddWithValue(record.Partition);
+        command.Parameters.AddWithValue(record.Offset);
+        command.Parameters.AddWithValue((object?)record.Key ?? DBNull.Value);
+        command.Parameters.AddWithValue(record.Value);
+        command.Parameters.AddWithValue(record.Reason.ToString());
+        command.Parameters.AddWithValue(record.Detail);
+        command.Parameters.AddWithValue(record.ConsumerGroup);
+        command.Parameters.AddWithValue(record.RecordedAt.UtcDateTime);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<DeadLetterRecord>> ListAsync(int max = 1_000, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at
+            FROM {_schema}.dead_letters ORDER BY id LIMIT $1
+            """);
+        command.Parameters.AddWithValue(max);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<DeadLetterRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(new DeadLetterRecord(
+                reader.GetString(0),
+                reader.GetInt32(1),
+                reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetFieldValue<byte[]>(4),
+                Enum.Parse<DeadLetterReason>(reader.GetString(5)),
+                reader.GetString(6),
+                reader.GetString(7),
+                new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero)));
+        }
+
+        return records;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Coordinator.Actors;
+using Coordinator.Actors.Persistence;
+using Coordinator.Actors.Sharding;
+using Coordinator.Kafka.Configuration;
+using Coordinator.Kafka.Ingress;
+using Microsoft.Extensions.Logging;
+
+namespace Coordinator.Kafka.IngressNode;
+
+/// <summary>Data of a <c>ledger.posted</c> record.</summary>
+/// <param name="Amount">Signed amount; never 0.</param>
+/// <param name="Memo">Free text.</param>
+public sealed record Posted(long Amount, string? Memo)
+{
+    /// <summary>Required, so a record without it violates the contract.</summary>
+    [JsonRequired]
+    public long Amount { get; init; } = Amount;
+}
+
+/// <summary>Asks a ledger for its state.</summary>
+public sealed class GetLedger
+{
+    private GetLedger()
+    {
+    }
+
+    /// <summary>The instance.</summary>
+    public static GetLedger Instance { get; } = new();
+}
+
+/// <summary>A ledger's state: the fold of its applied records.</summary>
+/// <param name="Id">The ledger (record key).</param>
+/// <param name="Balance">Sum of amounts.</param>
+/// <param name="EventIds">Business event ids applied, in order.</param>
+public sealed record LedgerState(string Id, long Balance, IReadOnlyList<string> EventIds);
+
+/// <summary>The sample entity: a ledger per key that sums posted amounts.</summary>
+public sealed class LedgerEntity(string id) : IngressEntity
+{
+    private readonly List<string> _eventIds = [];
+    private long _balance;
+
+    /// <inheritdoc />
+    public override string PersistenceId => $"ledger-{id}";
+
+    /// <inheritdoc />
+    protected override void Apply(IngressEvent record)
+    {
+        _balance += ((Posted)record.Data).Amount;
+        _eventIds.Add(record.EventId);
+    }
+
+    /// <inheritdoc />
+    protected override bool ReceiveOther(object message)
+    {
+        if (message is GetLedger)
+        {
+            Sender.Tell(new LedgerState(id, _balance, [.. _eventIds]));
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>The ledger's record contracts, journal events and JSON.</summary>
+public static class Ledger
+{
+    /// <summary>The record type.</summary>
+    public const string PostedType = "ledger.posted";
+
+    /// <summary>Contracts: <c>ledger.posted</c> v1, amount required and non-zero.</summary>
+    public static RecordContracts Contracts() => new RecordContracts()
+        .Register(PostedType, 1, LedgerJson.Default.Posted, p => p.Amount == 0 ? "data.amount is 0; post a non-zero amount." : null);
+
+    /// <summary>The envelope of one posting, as a producer publishes it.</summary>
+    public static byte[] Envelope(string eventId, long amount, string type = PostedType, int version = 1)
+        => JsonSerializer.SerializeToUtf8Bytes(new EnvelopeDto(eventId, type, version, new Posted(amount, null)), LedgerJson.Default.EnvelopeDto);
+
+    /// <summary>The ledger's persistence id.</summary>
+    public static string PersistenceId(string key) => $"ledger-{key}";
+
+    /// <summary>Reads <see cref="IngressApplied"/> rows out of a journal.</summary>
+    public static async Task<List<(StoredEvent Row, IngressApplied Applied)>> ReadAppliedAsync(IJournalStore journal)
+    {
+        var registry = new EventTypeRegistry().AddIngress();
+        var rows = new List<(StoredEvent, IngressApplied)>();
+        long after = 0;
+        while (true)
+        {
+            var page = await journal.ReadAllAsync(after, 5_000);
+            if (page.Count == 0)
+            {
+                return rows;
+            }
+
+            foreach (var row in page)
+            {
+                rows.Add((row, (IngressApplied)registry.Deserialize(row.Event.TypeName, row.Event.Payload)));
+            }
+
+            after = page[^1].Ordering;
+        }
+    }
+
+    /// <summary>Envelope as published.</summary>
+    /// <param name="Id">Business event id.</param>
+    /// <param name="Type">Event type.</param>
+    /// <param name="Version">Contract version.</param>
+    /// <param name="Data">The posting.</param>
+    public sealed record EnvelopeDto(string Id, string Type, int Version, Posted Data);
+}
+
+/// <summary>One coordinator node consuming a ledger topic: actor system, persistence, region, ingress.</summary>
+public sealed class LedgerNode : IAsyncDisposable
+{
+    private LedgerNode(ActorSystem system, IActorRef region, KafkaIngress ingress, IngressExtension extension)
+    {
+        System = system;
+        Region = region;
+        Ingress = ingress;
+        Metrics = extension.Metrics;
+    }
+
+    /// <summary>Logging when none is given: the console when <c>COORDINATOR_TEST_LOG</c> is set, else none.</summary>
+    public static Microsoft.Extensions.Logging.ILoggerFactory DefaultLogging { get; } = Environment.GetEnvironmentVariable("COORDINATOR_TEST_LOG") is { Length: > 0 }
+        ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole())
+        : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+    /// <summary>The node's actor system.</summary>
+    public ActorSystem System { get; }
+
+    /// <summary>The ledger region.</summary>
+    public IActorRef Region { get; }
+
+    /// <summary>The ingress.</summary>
+    public KafkaIngress Ingress { get; }
+
+    /// <summary>Ingress totals.</summary>
+    public IngressMetrics Metrics { get; }
+
+    /// <summary>Starts a node and joins the group.</summary>
+    public static async Task<LedgerNode> StartAsync(string bootstrapServers, string group, string topic, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IngressSettings? settings = null, ShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    {
+        var system = ActorSystem.Create($"node-{Guid.NewGuid():N}"[..13]);
+        await PersistenceExtension.StartAsync(system, new PersistenceSettings
+        {
+            Journal = journal,
+            SnapshotStore = snapshots,
+            Registry = new EventTypeRegistry().AddIngress(),
+        });
+        await deadLetters.InitializeAsync();
+        var extension = IngressExtension.Register(system, Ledger.Contracts());
+        var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new LedgerEntity(id)), partitions, sharding), "ledgers");
+        var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
+        options.Topics.Add(topic);
+        options.Client["heartbeat.interval.ms"] = "1000";
+        var ingress = new KafkaIngress(system, options, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
+        ingress.Start();
+        return new LedgerNode(system, region, ingress, extension);
+    }
+
+    /// <summary>A ledger's state (starting and recovering it if needed).</summary>
+    public Task<LedgerState> QueryAsync(string id) => Region.Ask<LedgerState>(new ShardEnvelope(id, GetLedger.Instance), TimeSpan.FromSeconds(30));
+
+    /// <summary>Leaves the group as a crash would: nothing more committed.</summary>
+    public async Task AbortAsync()
+    {
+        await Ingress.AbortAsync();
+        await Ingress.DisposeAsync();
+        await System.Terminate();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Ingress.DisposeAsync();
+        await System.Terminate();
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(Posted))]
+[JsonSerializable(typeof(Ledger.EnvelopeDto))]
+internal sealed partial class LedgerJson : JsonSerializerContext;

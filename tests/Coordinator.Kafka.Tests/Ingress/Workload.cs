@@ -1,0 +1,102 @@
+using Confluent.Kafka;
+using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.IngressNode;
+
+namespace Coordinator.Kafka.Tests.Ingress;
+
+/// <summary>Ledger postings published to a topic, with what each ledger must end up as.</summary>
+internal sealed class Workload(string topic, int keys)
+{
+    public Dictionary<string, List<string>> Expected { get; } = [];
+
+    public Dictionary<string, long> Balances { get; } = [];
+
+    public int Count => Expected.Values.Sum(e => e.Count);
+
+    public static IProducer<string, byte[]> Producer(EmbeddedKafka kafka) => new ProducerBuilder<string, byte[]>(new ProducerConfig
+    {
+        BootstrapServers = kafka.BootstrapServers,
+        Partitioner = Partitioner.Murmur2,
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = 2,
+        MessageTimeoutMs = 120_000,
+    }).Build();
+
+    /// <summary>Publishes postings <paramref name="from"/> to <paramref name="from"/> + <paramref name="count"/> - 1: key <c>acct-(n mod keys)</c>, id <c>e-n</c>, amount n + 1.</summary>
+    public void Publish(IProducer<string, byte[]> producer, int from, int count)
+    {
+        for (var n = from; n < from + count; n++)
+        {
+            var key = $"acct-{n % keys}";
+            Publish(producer, key, $"e-{n}", n + 1);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Publishes one posting (expected once, even when its id was published before).</summary>
+    public void Publish(IProducer<string, byte[]> producer, string key, string eventId, long amount)
+    {
+        producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = Ledger.Envelope(eventId, amount) }, report =>
+        {
+            if (report.Error.IsError)
+            {
+                throw new InvalidOperationException($"publish failed: {report.Error}");
+            }
+        });
+        var events = Expected.TryGetValue(key, out var list) ? list : Expected[key] = [];
+        if (!events.Contains(eventId))
+        {
+            events.Add(eventId);
+            Balances[key] = Balances.GetValueOrDefault(key) + amount;
+        }
+    }
+
+    /// <summary>Every ledger's state is the fold of its postings, each once, in order.</summary>
+    public async Task AssertExactAsync(LedgerNode node)
+    {
+        foreach (var (key, events) in Expected)
+        {
+            var state = await node.QueryAsync(key);
+            Assert.True(events.SequenceEqual(state.EventIds), $"{key}: expected [{string.Join(",", events)}], applied [{string.Join(",", state.EventIds)}]");
+            Assert.Equal(Balances[key], state.Balance);
+        }
+    }
+
+    /// <summary>The journal holds each posting exactly once and each source offset at most once.</summary>
+    public async Task AssertJournalExactAsync(IJournalStore journal)
+    {
+        var rows = await Ledger.ReadAppliedAsync(journal);
+        var offsets = rows.GroupBy(r => (r.Applied.Partition, r.Applied.Offset)).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(offsets.Count == 0, $"offsets applied twice: {string.Join(", ", offsets.Take(10))}");
+        foreach (var (key, events) in Expected)
+        {
+            var applied = rows.Where(r => r.Row.PersistenceId == Ledger.PersistenceId(key)).OrderBy(r => r.Row.SequenceNr).Select(r => r.Applied.EventId).ToList();
+            Assert.True(events.SequenceEqual(applied), $"{key}: expected [{string.Join(",", events)}], journaled [{string.Join(",", applied)}]");
+        }
+
+        Assert.Equal(Count, rows.Count);
+    }
+
+    /// <summary>Waits until the group's committed offsets reach the end of every partition.</summary>
+    public static async Task AssertCommittedToEndAsync(EmbeddedKafka kafka, string group, string topic, int partitions)
+    {
+        using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        var ends = tps.ToDictionary(tp => tp, tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+        var committed = new Dictionary<TopicPartition, long>();
+        await Eventually.TrueAsync(
+            () =>
+            {
+                foreach (var c in probe.Committed(tps, TimeSpan.FromSeconds(10)))
+                {
+                    committed[c.TopicPartition] = c.Offset.Value;
+                }
+
+                return tps.All(tp => committed.GetValueOrDefault(tp, -1) == ends[tp]);
+            },
+            $"committed offsets reach the partition ends {string.Join(",", ends.Values)}",
+            TimeSpan.FromSeconds(30));
+    }
+}
