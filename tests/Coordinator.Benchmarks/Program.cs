@@ -1,8 +1,9 @@
 using Coordinator.Benchmarks;
 using Coordinator.Benchmarks.Actors;
+using Coordinator.Benchmarks.Ingress;
 using Coordinator.Benchmarks.Persistence;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [--runs N] [--quick]
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [ingress] [--runs N] [--quick]
 var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
@@ -18,6 +19,11 @@ if (suites.Count == 0 || suites.Contains("actors"))
 if (suites.Count == 0 || suites.Contains("persistence"))
 {
     figures.AddRange(await PersistenceBenchmarks.RunAllAsync(runs, quick));
+}
+
+if (suites.Count == 0 || suites.Contains("ingress"))
+{
+    figures.AddRange(await IngressBenchmarks.RunAllAsync(runs, quick));
 }
 
 Console.WriteLine("| benchmark | median | best | bar |");

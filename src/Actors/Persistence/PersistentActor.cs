@@ -389,12 +389,13 @@ public abstract class PersistentActor : ActorBase
             object? state = snapshot is null ? null : persistence.Registry.Deserialize(snapshot.State.TypeName, snapshot.State.Payload);
             self.Tell(new RecoveryStarted(incarnation, snapshot, state), null);
 
-            var highest = await persistence.Journal.ReadHighestSequenceNrAsync(persistenceId).ConfigureAwait(false);
             var size = persistence.Settings.RecoveryBatchSize;
+            var lastRead = 0L;
             var batch = new List<(long, object)>(size);
             await foreach (var stored in persistence.Journal.ReadEventsAsync(persistenceId, (snapshot?.SequenceNr ?? 0) + 1, long.MaxValue).ConfigureAwait(false))
             {
                 batch.Add((stored.SequenceNr, persistence.Registry.Deserialize(stored.Event.TypeName, stored.Event.Payload)));
+                lastRead = stored.SequenceNr;
                 if (batch.Count == size)
                 {
                     self.Tell(new RecoveryReplayed(incarnation, batch), null);
@@ -407,6 +408,9 @@ public abstract class PersistentActor : ActorBase
                 self.Tell(new RecoveryReplayed(incarnation, batch), null);
             }
 
+            // Deletion only ever removes a prefix, so when an event was read the last one read is
+            // the highest; only an entity with nothing left to replay needs the extra query.
+            var highest = lastRead > 0 ? lastRead : await persistence.Journal.ReadHighestSequenceNrAsync(persistenceId).ConfigureAwait(false);
             self.Tell(new RecoveryFinished(incarnation, highest), null);
         }
         catch (Exception ex)

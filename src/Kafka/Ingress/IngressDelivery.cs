@@ -25,8 +25,9 @@ public sealed class IngressDelivery
     private readonly PartitionFlow _flow;
     private readonly long _generation;
 
-    internal IngressDelivery(PartitionFlow flow, long generation, long offset, DecodedRecord record, DateTimeOffset timestamp)
+    internal IngressDelivery(PartitionFlow flow, long generation, long offset, DecodedRecord record, DateTimeOffset timestamp, long readAt)
     {
+        ReadAt = readAt;
         _flow = flow;
         _generation = generation;
         Offset = offset;
@@ -48,6 +49,9 @@ public sealed class IngressDelivery
 
     /// <summary>The record's timestamp.</summary>
     public DateTimeOffset Timestamp { get; }
+
+    /// <summary>When the ingress read it (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
+    public long ReadAt { get; }
 
     /// <summary>False once the partition was rewound or revoked after this delivery was sent: it must not be applied.</summary>
     public bool IsCurrent => _flow.Generation == _generation;

@@ -94,7 +94,8 @@ public abstract class IngressEntity : PersistentActor
             Remember(delivery.Topic, delivery.Partition, delivery.Offset, record.EventId);
             Apply(delivery.ToEvent());
             delivery.Complete();
-            metrics.RecordApplied(delivery.Topic, delivery.Timestamp, Context.System.TimeProvider.GetUtcNow());
+            var time = Context.System.TimeProvider;
+            metrics.RecordApplied(delivery.Topic, delivery.Timestamp, time.GetUtcNow(), time.GetElapsedTime(delivery.ReadAt));
         }, options);
         return true;
     }

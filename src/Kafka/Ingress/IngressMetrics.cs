@@ -22,6 +22,7 @@ public sealed class IngressMetrics : IDisposable
     private readonly Counter<long> _commits;
     private readonly Counter<long> _replays;
     private readonly Histogram<double> _latency;
+    private readonly Histogram<double> _processing;
     private readonly Func<(long InFlight, long Paused)>[] _gauges = new Func<(long, long)>[1];
     private long _consumedTotal;
     private long _appliedTotal;
@@ -53,6 +54,7 @@ public sealed class IngressMetrics : IDisposable
         _commits = _meter.CreateCounter<long>("coordinator.ingress.commits", "{commit}", "Offset commits; outcome=ok or failed.");
         _replays = _meter.CreateCounter<long>("coordinator.ingress.replays", "{replay}", "Partitions rewound to their watermark after an entity could not persist a record.");
         _latency = _meter.CreateHistogram<double>("coordinator.ingress.latency", "ms", "From the record's timestamp to its effect being journaled.");
+        _processing = _meter.CreateHistogram<double>("coordinator.ingress.processing", "ms", "From the ingress reading a record to its effect being journaled (the coordinator's own share of the latency).");
         _meter.CreateObservableUpDownCounter("coordinator.ingress.in_flight", () => _gauges[0]?.Invoke().InFlight ?? 0, "{record}", "Records dispatched and not yet applied (bounded per partition).");
         _meter.CreateObservableUpDownCounter("coordinator.ingress.paused_partitions", () => _gauges[0]?.Invoke().Paused ?? 0, "{partition}", "Partitions paused because their in-flight limit was reached.");
     }
@@ -101,8 +103,9 @@ public sealed class IngressMetrics : IDisposable
         _consumed.Add(1, new KeyValuePair<string, object?>("topic", topic));
     }
 
-    internal void RecordApplied(string topic, DateTimeOffset recordTimestamp, DateTimeOffset now)
+    internal void RecordApplied(string topic, DateTimeOffset recordTimestamp, DateTimeOffset now, TimeSpan sinceRead)
     {
+        _processing.Record(sinceRead.TotalMilliseconds, new KeyValuePair<string, object?>("topic", topic));
         Interlocked.Increment(ref _appliedTotal);
         _applied.Add(1, new KeyValuePair<string, object?>("topic", topic));
         _latency.Record(Math.Max(0, (now - recordTimestamp).TotalMilliseconds), new KeyValuePair<string, object?>("topic", topic));

@@ -273,7 +273,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         try
         {
             var record = _ingress.Contracts.Decode(message.Key, message.Value);
-            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp), null);
+            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp, _time.GetTimestamp()), null);
         }
         catch (RecordContractException ex)
         {
