@@ -54,6 +54,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
     private volatile TopicPartition[] _assignment = [];
     private volatile bool _stopping;
     private volatile bool _aborting;
+    private bool _watermarksMoved;
     private int _wakePending;
     private long _inFlight;
     private long _paused;
@@ -196,7 +197,10 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             while (!_stopping)
             {
                 DrainSignals(consumerCalls: true);
-                StoreWatermarks();
+                if (_watermarksMoved)
+                {
+                    StoreWatermarks();
+                }
 
                 // Short polls while partitions wait for completions, so they resume promptly.
                 var poll = Interlocked.Read(ref _paused) > 0 || !_signals.IsEmpty ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(50);
@@ -352,6 +356,8 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
                 }
             }
         }
+
+        _watermarksMoved |= touched;
     }
 
     private void Rewind(PartitionFlow flow)
@@ -383,6 +389,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
     /// </summary>
     private void StoreWatermarks()
     {
+        _watermarksMoved = false;
         foreach (var flow in _flows.Values)
         {
             if (flow.Watermark is { } watermark && watermark > flow.Stored && !flow.Revoking)
