@@ -60,23 +60,18 @@ internal sealed class PartitionFlow(TopicPartition topicPartition, IFlowSignals 
         }
     }
 
-    private void RewindTo(long offset)
-    {
-        _dispatched.Clear();
-        _done.Clear();
-        NextOffset = offset;
-    }
-
     /// <summary>A rewind was asked for and not yet served: nothing may be dispatched until it is.</summary>
     public bool RewindPending => Volatile.Read(ref _generation) < 0;
 
-    /// <summary>Set aside by a rewind or revocation: the flow was removed.</summary>
+    /// <summary>A rewind was asked for while the partition is being revoked: its in-flight records will not complete, so the revocation stops waiting for them.</summary>
     public bool Abandoned { get; set; }
 
     /// <summary>Consume thread: serves a pending rewind; every delivery sent before it is stale, later ones carry the new generation.</summary>
     public void EndRewind(long offset)
     {
-        RewindTo(offset);
+        _dispatched.Clear();
+        _done.Clear();
+        NextOffset = offset;
         Volatile.Write(ref _generation, -Volatile.Read(ref _generation));
     }
 

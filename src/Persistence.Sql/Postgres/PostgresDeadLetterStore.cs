@@ -26,7 +26,7 @@ public sealed class PostgresDeadLetterStore : IDeadLetterStore
     {
         ArgumentNullException.ThrowIfNull(record);
         await using var command = _dataSource.CreateCommand($"""
-            INSERT INTO {_schema}.dead_letters (topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at)
+            INSERT INTO {_schema}.dead_letters ({DeadLetterRows.Columns})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (topic, partition, "offset") DO NOTHING
             """);
@@ -46,24 +46,14 @@ public sealed class PostgresDeadLetterStore : IDeadLetterStore
     public async Task<IReadOnlyList<DeadLetterRecord>> ListAsync(int max = 1_000, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand($"""
-            SELECT topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at
-            FROM {_schema}.dead_letters ORDER BY id LIMIT $1
+            SELECT {DeadLetterRows.Columns} FROM {_schema}.dead_letters ORDER BY id LIMIT $1
             """);
         command.Parameters.AddWithValue(max);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var records = new List<DeadLetterRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            records.Add(new DeadLetterRecord(
-                reader.GetString(0),
-                reader.GetInt32(1),
-                reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4),
-                Enum.Parse<DeadLetterReason>(reader.GetString(5)),
-                reader.GetString(6),
-                reader.GetString(7),
-                new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero)));
+            records.Add(DeadLetterRows.Read(reader, new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero)));
         }
 
         return records;

@@ -15,8 +15,8 @@ public sealed class SqliteDeadLetterStore(SqliteStorage storage) : IDeadLetterSt
         ArgumentNullException.ThrowIfNull(record);
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT OR IGNORE INTO dead_letters (topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at)
+        command.CommandText = $"""
+            INSERT OR IGNORE INTO dead_letters ({DeadLetterRows.Columns})
             VALUES ($topic, $partition, $offset, $key, $value, $reason, $detail, $group, $at)
             """;
         command.Parameters.AddWithValue("$topic", record.Topic);
@@ -36,25 +36,13 @@ public sealed class SqliteDeadLetterStore(SqliteStorage storage) : IDeadLetterSt
     {
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT topic, partition, "offset", record_key, record_value, reason, detail, consumer_group, recorded_at
-            FROM dead_letters ORDER BY id LIMIT $max
-            """;
+        command.CommandText = $"SELECT {DeadLetterRows.Columns} FROM dead_letters ORDER BY id LIMIT $max";
         command.Parameters.AddWithValue("$max", max);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var records = new List<DeadLetterRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            records.Add(new DeadLetterRecord(
-                reader.GetString(0),
-                reader.GetInt32(1),
-                reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                (byte[])reader.GetValue(4),
-                Enum.Parse<DeadLetterReason>(reader.GetString(5)),
-                reader.GetString(6),
-                reader.GetString(7),
-                DateTimeOffset.Parse(reader.GetString(8), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)));
+            records.Add(DeadLetterRows.Read(reader, DateTimeOffset.Parse(reader.GetString(8), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)));
         }
 
         return records;
