@@ -1,9 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Confluent.Kafka;
 using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
 using Coordinator.Actors.Sharding;
+using Coordinator.Actors.TestKit;
 using Coordinator.Kafka.Configuration;
+using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
 using Microsoft.Extensions.Logging;
 
@@ -78,6 +81,30 @@ public static class Ledger
     /// <summary>The envelope of one posting, as a producer publishes it.</summary>
     public static byte[] Envelope(string eventId, long amount, string type = PostedType, int version = 1)
         => JsonSerializer.SerializeToUtf8Bytes(new EnvelopeDto(eventId, type, version, new Posted(amount, null)), LedgerJson.Default.EnvelopeDto);
+
+    /// <summary>An idempotent, acks=all producer on <paramref name="kafka"/> that places keys as Kafka's default partitioner does.</summary>
+    public static IProducer<string, byte[]> Producer(EmbeddedKafka kafka, int lingerMs = 2) => new ProducerBuilder<string, byte[]>(new ProducerConfig
+    {
+        BootstrapServers = kafka.BootstrapServers,
+        Partitioner = Partitioner.Murmur2,
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = lingerMs,
+        MessageTimeoutMs = 120_000,
+        QueueBufferingMaxMessages = 1_000_000,
+    }).Build();
+
+    /// <summary>Waits until <paramref name="group"/>'s committed offsets reach the end of every partition of <paramref name="topic"/>.</summary>
+    public static async Task WaitCommittedToEndAsync(EmbeddedKafka kafka, string group, string topic, int partitions, TimeSpan timeout)
+    {
+        using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        var ends = tps.ToDictionary(tp => tp, tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+        await Eventually.TrueAsync(
+            () => probe.Committed(tps, TimeSpan.FromSeconds(10)).All(c => c.Offset.Value == ends[c.TopicPartition]),
+            $"committed offsets of group '{group}' reach the partition ends {string.Join(",", ends.Values)}",
+            timeout);
+    }
 
     /// <summary>The ledger's persistence id.</summary>
     public static string PersistenceId(string key) => $"ledger-{key}";

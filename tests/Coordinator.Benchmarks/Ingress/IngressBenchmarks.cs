@@ -62,7 +62,7 @@ internal static class IngressBenchmarks
         using var kafka = new EmbeddedKafka();
         var topic = "ledger";
         kafka.CreateTopic(topic, Partitions);
-        using (var producer = Producer(kafka))
+        using (var producer = Ledger.Producer(kafka, lingerMs: 5))
         {
             for (var n = 0; n < records; n++)
             {
@@ -78,7 +78,7 @@ internal static class IngressBenchmarks
         var before = CpuSplit.Read();
         var start = Stopwatch.GetTimestamp();
         await Eventually.TrueAsync(() => node.Metrics.Applied == records, $"{records} applied", TimeSpan.FromMinutes(10));
-        await CommittedToEndAsync(kafka, "bench", topic);
+        await Ledger.WaitCommittedToEndAsync(kafka, "bench", topic, Partitions, TimeSpan.FromMinutes(1));
         var seconds = Harness.Seconds(start);
         var split = CpuSplit.Read() - before;
         return (records / seconds, split.Per(records / 1_000.0));
@@ -94,7 +94,7 @@ internal static class IngressBenchmarks
         await Eventually.TrueAsync(() => node.Ingress.Assignment.Count == Partitions, "all partitions assigned", TimeSpan.FromSeconds(60));
 
         // Steady state: every ledger has recovered (a cold start's recoveries are measured by the throughput runs).
-        using (var warm = Producer(kafka))
+        using (var warm = Ledger.Producer(kafka, lingerMs: 5))
         {
             for (var n = 0; n < Keys; n++)
             {
@@ -127,7 +127,7 @@ internal static class IngressBenchmarks
 
         // Paced publishing: each millisecond tops up to rate × elapsed records.
         var total = rate * seconds;
-        using (var producer = Producer(kafka, lingerMs: 0))
+        using (var producer = Ledger.Producer(kafka, lingerMs: 0))
         {
             var start = Stopwatch.GetTimestamp();
             var sent = 0;
@@ -177,7 +177,7 @@ internal static class IngressBenchmarks
         });
         consumerThread.Start();
         Thread.Sleep(5000);
-        using (var producer = Producer(kafka, lingerMs: 0))
+        using (var producer = Ledger.Producer(kafka, lingerMs: 0))
         {
             var start = Stopwatch.GetTimestamp();
             var sent = 0;
@@ -207,26 +207,8 @@ internal static class IngressBenchmarks
         return values[(int)Math.Ceiling(values.Count * 0.99) - 1];
     }
 
-    private static IProducer<string, byte[]> Producer(EmbeddedKafka kafka, int lingerMs = 5) => new ProducerBuilder<string, byte[]>(new ProducerConfig
-    {
-        BootstrapServers = kafka.BootstrapServers,
-        Partitioner = Partitioner.Murmur2,
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        LingerMs = lingerMs,
-        QueueBufferingMaxMessages = 1_000_000,
-    }).Build();
-
     private static void Publish(IProducer<string, byte[]> producer, string topic, int n)
         => producer.Produce(topic, new Message<string, byte[]> { Key = $"acct-{n % Keys}", Value = Ledger.Envelope($"e-{n}", n + 1) });
-
-    private static async Task CommittedToEndAsync(EmbeddedKafka kafka, string group, string topic)
-    {
-        using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
-        var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p)).ToList();
-        var ends = partitions.ToDictionary(tp => tp, tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        await Eventually.TrueAsync(() => probe.Committed(partitions, TimeSpan.FromSeconds(10)).All(c => c.Offset.Value == ends[c.TopicPartition]), "offsets committed to the end", TimeSpan.FromMinutes(1));
-    }
 
     private static async Task<BenchStores> StoresAsync(bool postgres)
     {

@@ -21,7 +21,7 @@ public sealed class CrashTests
         await using var stores = Stores.Create("postgres");
         await stores.Journal.InitializeAsync();
         var work = new Workload(Topic, keys: 200);
-        using var producer = Workload.Producer(kafka);
+        using var producer = Ledger.Producer(kafka);
         work.Publish(producer, 0, 3_000);
 
         // The first node never commits (interval one hour) and is killed mid-stream.
@@ -42,7 +42,7 @@ public sealed class CrashTests
         Assert.Equal(journaledByTheDead, second.Metrics.DuplicatesRedelivered);
         await work.AssertExactAsync(second);
         await work.AssertJournalExactAsync(stores.Journal);
-        await Workload.AssertCommittedToEndAsync(kafka, "restart", Topic, 4);
+        await Ledger.WaitCommittedToEndAsync(kafka, "restart", Topic, 4, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class CrashTests
         await using var stores = Stores.Create("postgres");
         await stores.Journal.InitializeAsync();
         var work = new Workload(Topic, keys: 1_000);
-        using var producer = Workload.Producer(kafka);
+        using var producer = Ledger.Producer(kafka);
 
         using var child = await ChildNode.StartAsync(kafka, "pair", 8, stores.Schema!);
         await child.WaitForAssignedAsync(8);
@@ -68,7 +68,7 @@ public sealed class CrashTests
 
         // After the session timeout the survivor owns everything and finishes.
         await Eventually.TrueAsync(() => survivor.Ingress.Assignment.Count == 8, "the survivor took over all 8 partitions", Patience);
-        await Workload.AssertCommittedToEndAsync(kafka, "pair", Topic, 8);
+        await Ledger.WaitCommittedToEndAsync(kafka, "pair", Topic, 8, TimeSpan.FromSeconds(30));
         await work.AssertJournalExactAsync(stores.Journal);
         await work.AssertExactAsync(survivor);
     }

@@ -24,7 +24,7 @@ public sealed class IngressTests
         kafka.CreateTopic(Topic, partitions: 8);
         await using var stores = Stores.Create(store);
         var work = new Workload(Topic, keys: 1_000);
-        using (var producer = Workload.Producer(kafka))
+        using (var producer = Ledger.Producer(kafka))
         {
             work.Publish(producer, 0, 10_000);
         }
@@ -34,7 +34,7 @@ public sealed class IngressTests
 
         await work.AssertExactAsync(node);
         await work.AssertJournalExactAsync(stores.Journal);
-        await Workload.AssertCommittedToEndAsync(kafka, "exact", Topic, 8);
+        await Ledger.WaitCommittedToEndAsync(kafka, "exact", Topic, 8, TimeSpan.FromSeconds(30));
         Assert.Equal(0, node.Metrics.DuplicatesRedelivered + node.Metrics.DuplicatesRepublished);
         Assert.Empty(await stores.DeadLetters.ListAsync());
     }
@@ -46,7 +46,7 @@ public sealed class IngressTests
         kafka.CreateTopic(Topic, partitions: 2);
         await using var stores = Stores.Create("sqlite");
         var work = new Workload(Topic, keys: 10);
-        using (var producer = Workload.Producer(kafka))
+        using (var producer = Ledger.Producer(kafka))
         {
             work.Publish(producer, 0, 100);
             work.Publish(producer, "acct-3", "e-3", 4); // the same fact published again
@@ -61,7 +61,7 @@ public sealed class IngressTests
         Assert.Equal(2, node.Metrics.DuplicatesRepublished);
         Assert.Equal(101, node.Metrics.Applied);
         await work.AssertExactAsync(node);
-        await Workload.AssertCommittedToEndAsync(kafka, "republish", Topic, 2);
+        await Ledger.WaitCommittedToEndAsync(kafka, "republish", Topic, 2, TimeSpan.FromSeconds(30));
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class IngressTests
             ("acct-3", Encoding.UTF8.GetBytes("""{"id":"p-6","type":"ledger.posted","data":{"memo":"x"}}"""), DeadLetterReason.ContractViolated, "amount"),
             ("acct-4", Encoding.UTF8.GetBytes("""{"type":"ledger.posted","data":{"amount":1}}"""), DeadLetterReason.Undecodable, "'id'"),
         };
-        using (var producer = Workload.Producer(kafka))
+        using (var producer = Ledger.Producer(kafka))
         {
             work.Publish(producer, 0, 10);
             for (var i = 0; i < poison.Length; i++)
@@ -115,7 +115,7 @@ public sealed class IngressTests
 
         Assert.Equal(letters.Select(l => l.Offset).Order(), letters.Select(l => l.Offset));
         await work.AssertExactAsync(node);
-        await Workload.AssertCommittedToEndAsync(kafka, "poison", Topic, 1);
+        await Ledger.WaitCommittedToEndAsync(kafka, "poison", Topic, 1, TimeSpan.FromSeconds(30));
 
         // The dead-letter topic has them too, unchanged, with the reason in a header.
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = "dlq-reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
@@ -145,7 +145,7 @@ public sealed class IngressTests
         kafka.CreateTopic(Topic, partitions: 1);
         var journal = new GatedJournal(new MemoryJournalStore());
         var work = new Workload(Topic, keys: 50);
-        using (var producer = Workload.Producer(kafka))
+        using (var producer = Ledger.Producer(kafka))
         {
             work.Publish(producer, 0, 500);
         }
@@ -173,7 +173,7 @@ public sealed class IngressTests
         // One write fails outright; another commits but reports failure (its acknowledgement lost).
         var journal = new FailingJournal(new MemoryJournalStore(), [(Ledger.PersistenceId("acct-7"), 5, CommitFirst: false), (Ledger.PersistenceId("acct-20"), 30, CommitFirst: true)]);
         var work = new Workload(Topic, keys: 30);
-        using (var producer = Workload.Producer(kafka))
+        using (var producer = Ledger.Producer(kafka))
         {
             work.Publish(producer, 0, 2_000);
         }
@@ -182,7 +182,7 @@ public sealed class IngressTests
         // Done when the watermark passed every record. Records whose write committed but
         // reported failure are journaled without counting as applied here: on the replay they
         // are recognised as redelivered.
-        await Workload.AssertCommittedToEndAsync(kafka, "rewind", Topic, 2);
+        await Ledger.WaitCommittedToEndAsync(kafka, "rewind", Topic, 2, TimeSpan.FromSeconds(30));
         Assert.True(node.Metrics.Replays >= 2, $"each failed write rewinds its partition (replays: {node.Metrics.Replays})");
         Assert.Equal(2, journal.Failures);
         await work.AssertExactAsync(node);
@@ -196,7 +196,7 @@ public sealed class IngressTests
         kafka.CreateTopic(Topic, partitions: 8);
         await using var stores = Stores.Create("postgres");
         var work = new Workload(Topic, keys: 400);
-        using var producer = Workload.Producer(kafka);
+        using var producer = Ledger.Producer(kafka);
         work.Publish(producer, 0, 3_000);
 
         await using var first = await LedgerNode.StartAsync(kafka.BootstrapServers, "join", Topic, 8, stores.Journal, stores.Snapshots, stores.DeadLetters);
@@ -213,7 +213,7 @@ public sealed class IngressTests
         Assert.True(first.Metrics.DuplicatesRedelivered + second.Metrics.DuplicatesRedelivered == 0, $"redelivered: first {first.Metrics.DuplicatesRedelivered} (commits {first.Metrics.Commits}, failed {first.Metrics.CommitFailures}), second {second.Metrics.DuplicatesRedelivered} (commits {second.Metrics.Commits}, failed {second.Metrics.CommitFailures})");
         Assert.True(second.Metrics.Applied > 0, "the second node took over work");
         await work.AssertJournalExactAsync(stores.Journal);
-        await Workload.AssertCommittedToEndAsync(kafka, "join", Topic, 8);
+        await Ledger.WaitCommittedToEndAsync(kafka, "join", Topic, 8, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -223,7 +223,7 @@ public sealed class IngressTests
         kafka.CreateTopic(Topic, partitions: 4);
         await using var stores = Stores.Create("sqlite");
         var work = new Workload(Topic, keys: 100);
-        using var producer = Workload.Producer(kafka);
+        using var producer = Ledger.Producer(kafka);
         work.Publish(producer, 0, 1_000);
         await using var node = await LedgerNode.StartAsync(kafka.BootstrapServers, "outage", Topic, 4, stores.Journal, stores.Snapshots, stores.DeadLetters);
         await Eventually.TrueAsync(() => node.Metrics.Applied == 1_000, "1,000 applied before the outage", Patience);
@@ -242,6 +242,6 @@ public sealed class IngressTests
         await Eventually.TrueAsync(() => node.Metrics.Applied == 2_000, "all 2,000 applied after the outage", Patience);
         await work.AssertExactAsync(node);
         await work.AssertJournalExactAsync(stores.Journal);
-        await Workload.AssertCommittedToEndAsync(kafka, "outage", Topic, 4);
+        await Ledger.WaitCommittedToEndAsync(kafka, "outage", Topic, 4, TimeSpan.FromSeconds(30));
     }
 }

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 
 namespace Coordinator.Kafka.Tests.Ingress;
@@ -12,16 +11,6 @@ internal sealed class Workload(string topic, int keys)
     public Dictionary<string, long> Balances { get; } = [];
 
     public int Count => Expected.Values.Sum(e => e.Count);
-
-    public static IProducer<string, byte[]> Producer(EmbeddedKafka kafka) => new ProducerBuilder<string, byte[]>(new ProducerConfig
-    {
-        BootstrapServers = kafka.BootstrapServers,
-        Partitioner = Partitioner.Murmur2,
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        LingerMs = 2,
-        MessageTimeoutMs = 120_000,
-    }).Build();
 
     /// <summary>Publishes postings <paramref name="from"/> to <paramref name="from"/> + <paramref name="count"/> - 1: key <c>acct-(n mod keys)</c>, id <c>e-n</c>, amount n + 1.</summary>
     public void Publish(IProducer<string, byte[]> producer, int from, int count)
@@ -77,26 +66,5 @@ internal sealed class Workload(string topic, int keys)
         }
 
         Assert.Equal(Count, rows.Count);
-    }
-
-    /// <summary>Waits until the group's committed offsets reach the end of every partition.</summary>
-    public static async Task AssertCommittedToEndAsync(EmbeddedKafka kafka, string group, string topic, int partitions)
-    {
-        using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
-        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
-        var ends = tps.ToDictionary(tp => tp, tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        var committed = new Dictionary<TopicPartition, long>();
-        await Eventually.TrueAsync(
-            () =>
-            {
-                foreach (var c in probe.Committed(tps, TimeSpan.FromSeconds(10)))
-                {
-                    committed[c.TopicPartition] = c.Offset.Value;
-                }
-
-                return tps.All(tp => committed.GetValueOrDefault(tp, -1) == ends[tp]);
-            },
-            $"committed offsets reach the partition ends {string.Join(",", ends.Values)}",
-            TimeSpan.FromSeconds(30));
     }
 }
