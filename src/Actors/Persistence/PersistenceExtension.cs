@@ -26,6 +26,16 @@ public sealed class PersistenceSettings
     /// <summary>Events handed to a recovering actor per message. <value>Default: 512.</value></summary>
     public int RecoveryBatchSize { get; init; } = 512;
 
+    /// <summary>
+    /// Recoveries read from the stores concurrently, each covering many entities (see
+    /// <see cref="MaxRecoveriesPerRead"/>). Bounds the connections recovery takes from the pool.
+    /// <value>Default: 4.</value>
+    /// </summary>
+    public int RecoveryReaders { get; init; } = 4;
+
+    /// <summary>Most entities recovered by one read (one snapshot query, one event query). <value>Default: 256.</value></summary>
+    public int MaxRecoveriesPerRead { get; init; } = 256;
+
     /// <summary>Checks the values, naming the setting and the fix.</summary>
     public void Validate()
     {
@@ -42,6 +52,16 @@ public sealed class PersistenceSettings
         if (RecoveryBatchSize < 1)
         {
             throw new ArgumentException($"PersistenceSettings.RecoveryBatchSize is {RecoveryBatchSize}; set 1 or more.", nameof(RecoveryBatchSize));
+        }
+
+        if (RecoveryReaders is < 1 or > 64)
+        {
+            throw new ArgumentException($"PersistenceSettings.RecoveryReaders is {RecoveryReaders}; set between 1 and 64 (4 is a good default).", nameof(RecoveryReaders));
+        }
+
+        if (MaxRecoveriesPerRead is < 1 or > 10_000)
+        {
+            throw new ArgumentException($"PersistenceSettings.MaxRecoveriesPerRead is {MaxRecoveriesPerRead}; set between 1 and 10,000 (256 is a good default).", nameof(MaxRecoveriesPerRead));
         }
 
         if (string.IsNullOrWhiteSpace(WriterId))
@@ -64,7 +84,10 @@ public sealed class PersistenceExtension
         Settings = settings;
         Log = system.Log;
         Writer = new JournalWriter(settings.Journal, settings, Log);
+        Recovery = new RecoveryReader(this);
     }
+
+    internal RecoveryReader Recovery { get; }
 
     /// <summary>The system it serves.</summary>
     public ActorSystem System { get; }
@@ -101,11 +124,18 @@ public sealed class PersistenceExtension
         if (!ReferenceEquals(system.RegisterExtension(persistence), persistence))
         {
             await persistence.Writer.DisposeAsync().ConfigureAwait(false);
+            await persistence.Recovery.DisposeAsync().ConfigureAwait(false);
             throw new InvalidOperationException($"Persistence is already started for actor system {system.Name}.");
         }
 
         // Writes in flight finish after the last actor stopped.
-        _ = system.WhenTerminated.ContinueWith(_ => persistence.Writer.DisposeAsync().AsTask(), TaskScheduler.Default).Unwrap();
+        _ = system.WhenTerminated.ContinueWith(
+            async _ =>
+            {
+                await persistence.Recovery.DisposeAsync().ConfigureAwait(false);
+                await persistence.Writer.DisposeAsync().ConfigureAwait(false);
+            },
+            TaskScheduler.Default).Unwrap();
         return persistence;
     }
 

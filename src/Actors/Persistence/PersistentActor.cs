@@ -374,49 +374,7 @@ public abstract class PersistentActor : ActorBase
     {
         _incarnation = new object();
         _recovering = true;
-        var self = Self;
-        var incarnation = _incarnation;
-        var persistence = Persistence;
-        var persistenceId = PersistenceId;
-        _ = Task.Run(() => RecoverAsync(persistence, persistenceId, self, incarnation));
-    }
-
-    private static async Task RecoverAsync(PersistenceExtension persistence, string persistenceId, IActorRef self, object incarnation)
-    {
-        try
-        {
-            var snapshot = await persistence.SnapshotStore.LoadLatestAsync(persistenceId).ConfigureAwait(false);
-            object? state = snapshot is null ? null : persistence.Registry.Deserialize(snapshot.State.TypeName, snapshot.State.Payload);
-            self.Tell(new RecoveryStarted(incarnation, snapshot, state), null);
-
-            var size = persistence.Settings.RecoveryBatchSize;
-            var lastRead = 0L;
-            var batch = new List<(long, object)>(size);
-            await foreach (var stored in persistence.Journal.ReadEventsAsync(persistenceId, (snapshot?.SequenceNr ?? 0) + 1, long.MaxValue).ConfigureAwait(false))
-            {
-                batch.Add((stored.SequenceNr, persistence.Registry.Deserialize(stored.Event.TypeName, stored.Event.Payload)));
-                lastRead = stored.SequenceNr;
-                if (batch.Count == size)
-                {
-                    self.Tell(new RecoveryReplayed(incarnation, batch), null);
-                    batch = new List<(long, object)>(size);
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                self.Tell(new RecoveryReplayed(incarnation, batch), null);
-            }
-
-            // Deletion only ever removes a prefix, so when an event was read the last one read is
-            // the highest; only an entity with nothing left to replay needs the extra query.
-            var highest = lastRead > 0 ? lastRead : await persistence.Journal.ReadHighestSequenceNrAsync(persistenceId).ConfigureAwait(false);
-            self.Tell(new RecoveryFinished(incarnation, highest), null);
-        }
-        catch (Exception ex)
-        {
-            self.Tell(new RecoveryFailed(incarnation, ex), null);
-        }
+        Persistence.Recovery.Recover(PersistenceId, Self, _incarnation);
     }
 
     private sealed record PendingHandler(object Event, Action<object> Handler, PersistOptions? Options, bool Stashing, IActorRef? Sender)

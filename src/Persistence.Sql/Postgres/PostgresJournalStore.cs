@@ -111,6 +111,37 @@ public sealed partial class PostgresJournalStore : IJournalStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<StoredEvent> ReadEventsAsync(IReadOnlyList<ReplayFrom> entities, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        await using var command = _dataSource.CreateCommand(
+            $"{_select} JOIN unnest($1::text[], $2::bigint[]) AS r(id, from_nr) ON persistence_id = r.id AND sequence_nr >= r.from_nr WHERE NOT deleted ORDER BY persistence_id, sequence_nr");
+        command.Parameters.AddWithValue(entities.Select(e => e.PersistenceId).ToArray());
+        command.Parameters.AddWithValue(entities.Select(e => e.FromSequenceNr).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return Read(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> ReadHighestSequenceNrsAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(persistenceIds);
+        await using var command = _dataSource.CreateCommand($"SELECT persistence_id, max(sequence_nr) FROM {_schema}.journal WHERE persistence_id = ANY($1) GROUP BY persistence_id");
+        command.Parameters.AddWithValue(persistenceIds.ToArray());
+        var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            highest[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return highest;
+    }
+
+    /// <inheritdoc />
     public async Task DeleteEventsToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand($"UPDATE {_schema}.journal SET deleted = true WHERE persistence_id = $1 AND sequence_nr <= $2 AND NOT deleted");

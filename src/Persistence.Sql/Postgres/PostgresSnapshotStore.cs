@@ -41,7 +41,7 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
     /// <inheritdoc />
     public async Task<StoredSnapshot?> LoadLatestAsync(string persistenceId, long maxSequenceNr = long.MaxValue, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand($"SELECT sequence_nr, created_at, snapshot_type, payload::text FROM {_schema}.snapshots WHERE persistence_id = $1 AND sequence_nr <= $2 ORDER BY sequence_nr DESC LIMIT 1");
+        await using var command = _dataSource.CreateCommand($"SELECT persistence_id, sequence_nr, created_at, snapshot_type, payload::text FROM {_schema}.snapshots WHERE persistence_id = $1 AND sequence_nr <= $2 ORDER BY sequence_nr DESC LIMIT 1");
         command.Parameters.AddWithValue(persistenceId);
         command.Parameters.AddWithValue(maxSequenceNr);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,25 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
             return null;
         }
 
-        return new StoredSnapshot(persistenceId, reader.GetInt64(0), new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero), new SerializedEvent(reader.GetString(2), Encoding.UTF8.GetBytes(reader.GetString(3))));
+        return Read(reader);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredSnapshot>> LoadLatestAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(persistenceIds);
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT DISTINCT ON (persistence_id) persistence_id, sequence_nr, created_at, snapshot_type, payload::text FROM {_schema}.snapshots WHERE persistence_id = ANY($1) ORDER BY persistence_id, sequence_nr DESC");
+        command.Parameters.AddWithValue(persistenceIds.ToArray());
+        var latest = new Dictionary<string, StoredSnapshot>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var snapshot = Read(reader);
+            latest[snapshot.PersistenceId] = snapshot;
+        }
+
+        return latest;
     }
 
     /// <inheritdoc />
@@ -61,4 +79,7 @@ public sealed class PostgresSnapshotStore : ISnapshotStore
         command.Parameters.AddWithValue(maxSequenceNr);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static StoredSnapshot Read(NpgsqlDataReader reader)
+        => new(reader.GetString(0), reader.GetInt64(1), new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero), new SerializedEvent(reader.GetString(3), Encoding.UTF8.GetBytes(reader.GetString(4))));
 }

@@ -21,6 +21,9 @@ public abstract class PersistentActorContract<TFixture>(TFixture fixture) : ICla
 
     public async Task DisposeAsync() => await _system.Terminate();
 
+    private static EventToWrite Event(string pid, long seq, string text)
+        => new(pid, seq, new SerializedEvent("V1.NoteAdded", Encoding.UTF8.GetBytes($$"""{"Text":"{{text}}"}""")), [], new EventMetadata(DateTimeOffset.UnixEpoch, "old-node", null, null, Actor.System));
+
     private IActorRef Entity(string pid, TestProbe? probe = null, int snapshotEvery = 0)
         => _system.ActorOf(Props.Create(() => new CaseEntity(pid, probe?.Ref, snapshotEvery)));
 
@@ -206,6 +209,55 @@ public abstract class PersistentActorContract<TFixture>(TFixture fixture) : ICla
         probe.Watch(entity);
         Assert.Equal("recovery-failed:EventSerializationException", await probe.FishForMessageAsync<string>(s => s.StartsWith("recovery-failed", StringComparison.Ordinal)));
         await probe.ExpectTerminatedAsync(entity);
+    }
+
+    [Fact]
+    public async Task ManyEntitiesRecoveringAtOnce_EachGetsItsOwnHistory_AndACorruptOneFailsAlone()
+    {
+        // Entity i has i % 7 events; every third has a snapshot; entity 5 lost its first events to
+        // deletion; "corrupt" holds an event nobody can read. They all start in the same instant,
+        // so recoveries are read many entities per query.
+        const int Count = 300;
+        var rows = new List<EventToWrite>();
+        for (var i = 0; i < Count; i++)
+        {
+            for (var seq = 1; seq <= i % 7; seq++)
+            {
+                rows.Add(Event($"herd-{i}", seq, $"n{seq}"));
+            }
+        }
+
+        await _journal.WriteAsync(rows);
+        await _journal.DeleteEventsToAsync("herd-5", 3);
+        await _journal.WriteAsync([new EventToWrite("herd-corrupt", 1, new SerializedEvent("V9.Mystery", "{}"u8.ToArray()), [], new EventMetadata(DateTimeOffset.UnixEpoch, "old-node", null, null, Actor.System))]);
+        var snapshots = PersistenceExtension.Get(_system).SnapshotStore;
+        for (var i = 0; i < Count; i += 3)
+        {
+            var at = Math.Min(2, i % 7);
+            await snapshots.SaveAsync(new StoredSnapshot($"herd-{i}", at, DateTimeOffset.UnixEpoch, new SerializedEvent("V1.CounterState", Encoding.UTF8.GetBytes($$"""{"Count":{{at}},"Notes":[{{string.Join(",", Enumerable.Range(1, at).Select(n => $"\"n{n}\""))}}]}"""))));
+        }
+
+        var probe = new TestProbe(_system);
+        var corrupt = Entity("herd-corrupt", probe);
+        probe.Watch(corrupt);
+        var entities = Enumerable.Range(0, Count).Select(i => Entity($"herd-{i}")).ToList();
+        var states = await Task.WhenAll(entities.Select(e => e.Ask<CounterState>("get", TimeSpan.FromSeconds(30))));
+        var sequences = await Task.WhenAll(entities.Select(e => e.Ask<long>("seq", TimeSpan.FromSeconds(30))));
+        for (var i = 0; i < Count; i++)
+        {
+            var expected = Enumerable.Range(1, i % 7).Select(n => $"n{n}").ToList();
+            if (i == 5)
+            {
+                expected = ["n4", "n5"]; // events 1-3 deleted, no snapshot
+            }
+
+            Assert.Equal(expected, states[i].Notes);
+            Assert.Equal(i % 7, sequences[i]);
+        }
+
+        Assert.Equal("recovery-failed:EventSerializationException", await probe.FishForMessageAsync<string>(s => s.StartsWith("recovery-failed", StringComparison.Ordinal)));
+        await probe.ExpectTerminatedAsync(corrupt);
+        Assert.Equal("ok:1", await entities[0].Ask<string>("add:after"));
     }
 
     [Fact]

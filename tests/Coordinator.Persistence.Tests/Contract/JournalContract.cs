@@ -280,6 +280,64 @@ public abstract class JournalContract<TFixture>(TFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task ReadEvents_OfManyEntities_GroupsEachInOrderFromItsOwnStart_SkippingDeleted()
+    {
+        var (journal, _) = await Stores();
+        await journal.WriteAsync([.. Enumerable.Range(1, 5).Select(i => Event("a", i, $"a{i}")), Event("b", 1, "b1"), .. Enumerable.Range(1, 3).Select(i => Event("c", i, $"c{i}"))]);
+        await journal.WriteAsync([Event("a", 6, "a6"), Event("b", 2, "b2")]);
+        await journal.DeleteEventsToAsync("c", 3);
+
+        var read = new List<StoredEvent>();
+        await foreach (var e in journal.ReadEventsAsync([new ReplayFrom("a", 3), new ReplayFrom("b", 1), new ReplayFrom("c", 1), new ReplayFrom("nobody", 1)]))
+        {
+            read.Add(e);
+        }
+
+        // Each entity's events are contiguous and oldest first; entities may come in any order.
+        var groups = read.Select(e => e.PersistenceId).Distinct().ToList();
+        Assert.Equal(["a", "b"], groups.Order());
+        foreach (var id in groups)
+        {
+            var first = read.FindIndex(e => e.PersistenceId == id);
+            var count = read.Count(e => e.PersistenceId == id);
+            Assert.All(read.Skip(first).Take(count), e => Assert.Equal(id, e.PersistenceId));
+        }
+
+        Assert.Equal(["a3", "a4", "a5", "a6"], read.Where(e => e.PersistenceId == "a").Select(TextOf));
+        Assert.Equal(["b1", "b2"], read.Where(e => e.PersistenceId == "b").Select(TextOf));
+        Assert.DoesNotContain(read, e => e.PersistenceId == "c");
+    }
+
+    [Fact]
+    public async Task HighestSequenceNrs_OfManyEntities_CountDeletedEvents_AndLeaveOutUnknownOnes()
+    {
+        var (journal, _) = await Stores();
+        await journal.WriteAsync([.. Enumerable.Range(1, 4).Select(i => Event("a", i)), Event("b", 1)]);
+        await journal.DeleteEventsToAsync("a", 4);
+
+        var highest = await journal.ReadHighestSequenceNrsAsync(["a", "b", "nobody"]);
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 4, ["b"] = 1 }, highest);
+        Assert.Empty(await journal.ReadHighestSequenceNrsAsync([]));
+    }
+
+    [Fact]
+    public async Task Snapshots_LatestOfManyEntities_LeaveOutEntitiesWithout()
+    {
+        var (_, snapshots) = await Stores();
+        foreach (var (id, seq) in new[] { ("a", 10L), ("a", 20L), ("b", 5L) })
+        {
+            await snapshots.SaveAsync(new StoredSnapshot(id, seq, Now, new SerializedEvent("V1.CounterState", Encoding.UTF8.GetBytes($$"""{"Count":{{seq}},"Notes":[]}"""))));
+        }
+
+        var latest = await snapshots.LoadLatestAsync(["a", "b", "nobody"]);
+        Assert.Equal(["a", "b"], latest.Keys.Order());
+        Assert.Equal(20, latest["a"].SequenceNr);
+        Assert.Equal("a", latest["a"].PersistenceId);
+        Assert.Equal(20, System.Text.Json.JsonDocument.Parse(latest["a"].State.Payload).RootElement.GetProperty("Count").GetInt32());
+        Assert.Equal(5, latest["b"].SequenceNr);
+    }
+
+    [Fact]
     public async Task Snapshots_SaveLoadLatestAndDelete()
     {
         var (_, snapshots) = await Stores();
