@@ -184,6 +184,11 @@ public sealed class LedgerNode : IAsyncDisposable
         var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
         options.Topics.Add(topic);
         options.Client["heartbeat.interval.ms"] = "1000";
+        foreach (var (name, value) in EmbeddedKafka.ConsumerSettings)
+        {
+            options.Client[name] = value;
+        }
+
         var ingress = new KafkaIngress(system, options, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
         ingress.Start();
         return new LedgerNode(system, region, ingress, extension);

@@ -4,11 +4,29 @@ namespace Coordinator.Kafka.Ingress;
 public sealed class IngressSettings
 {
     /// <summary>
-    /// Most records of one partition dispatched and not yet journaled. When reached the
-    /// partition is paused, and resumed when half have completed: memory stays bounded and a
-    /// slow journal slows consumption instead of filling queues. <value>Default: 1,000.</value>
+    /// Most records of this node dispatched and not yet journaled. When reached the ingress
+    /// stops reading and waits for completions: memory stays bounded and a slow journal slows
+    /// consumption instead of filling queues. Completions count in any order, so one slow entity
+    /// does not hold the rest. <value>Default: 16,000.</value>
     /// </summary>
-    public int MaxInFlightPerPartition { get; set; } = 1_000;
+    public int MaxInFlight { get; set; } = 16_000;
+
+    /// <summary>
+    /// Most records of one partition dispatched and not yet journaled, a hard cap: the partition
+    /// is paused, and resumed when half have completed. librdkafka drops a paused partition's
+    /// prefetched records and takes up to a second to fetch again, so this is the last resort
+    /// against one partition taking the node's budget; <see cref="MaxInFlight"/> is the everyday
+    /// limit. <value>Default: 4,000.</value>
+    /// </summary>
+    public int MaxInFlightPerPartition { get; set; } = 4_000;
+
+    /// <summary>
+    /// Most records of one partition read past its watermark (the oldest record not yet
+    /// journaled). One slow or parked entity holds the watermark while others go on; this bounds
+    /// how far, and so how much a crash would read again. Paused when reached, resumed at half.
+    /// <value>Default: 50,000.</value>
+    /// </summary>
+    public int MaxUncommittedPerPartition { get; set; } = 50_000;
 
     /// <summary>How often each partition's watermark is committed. <value>Default: 1 s.</value></summary>
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -23,9 +41,19 @@ public sealed class IngressSettings
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        if (MaxInFlight is < 1 or > 10_000_000)
+        {
+            errors.Add($"Coordinator:Kafka:Ingress:MaxInFlight is {MaxInFlight}; set between 1 and 10,000,000 (default 16,000).");
+        }
+
         if (MaxInFlightPerPartition is < 1 or > 1_000_000)
         {
-            errors.Add($"Coordinator:Kafka:Ingress:MaxInFlightPerPartition is {MaxInFlightPerPartition}; set between 1 and 1,000,000 (default 1,000).");
+            errors.Add($"Coordinator:Kafka:Ingress:MaxInFlightPerPartition is {MaxInFlightPerPartition}; set between 1 and 1,000,000 (default 4,000).");
+        }
+
+        if (MaxUncommittedPerPartition < MaxInFlightPerPartition || MaxUncommittedPerPartition > 10_000_000)
+        {
+            errors.Add($"Coordinator:Kafka:Ingress:MaxUncommittedPerPartition is {MaxUncommittedPerPartition}; set between MaxInFlightPerPartition ({MaxInFlightPerPartition}) and 10,000,000 (default 50,000).");
         }
 
         if (CommitInterval < TimeSpan.FromMilliseconds(10) || CommitInterval > TimeSpan.FromHours(1))

@@ -45,6 +45,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
     private readonly Dictionary<TopicPartition, PartitionFlow> _flows = [];
     private readonly ConcurrentQueue<FlowSignal> _signals = new();
     private readonly List<FlowSignal> _deferred = [];
+    private static readonly TimeSpan ThrottledPollInterval = TimeSpan.FromMilliseconds(100);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DeadLetterWriter _deadLetters;
@@ -57,6 +58,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
     private bool _watermarksMoved;
     private int _wakePending;
     private long _inFlight;
+    private long _lastPoll;
     private long _paused;
 
     /// <summary>Creates the ingress; <see cref="Start"/> joins the group.</summary>
@@ -117,6 +119,12 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
 
     /// <summary>The partitions this node owns now.</summary>
     public IReadOnlyList<TopicPartition> Assignment => _assignment;
+
+    /// <summary>Records dispatched and not yet journaled or dead-lettered.</summary>
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>Partitions paused at their hard cap (<see cref="IngressSettings.MaxInFlightPerPartition"/>).</summary>
+    public long PausedPartitions => Interlocked.Read(ref _paused);
 
     /// <summary>Completes when the ingress has stopped; faults if the consumer failed fatally.</summary>
     public Task Completion => _completion.Task;
@@ -202,6 +210,19 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
                     StoreWatermarks();
                 }
 
+                // Over the node's budget: wait for completions instead of reading. librdkafka drops a
+                // paused partition's prefetched records and fetches again only when its broker
+                // thread next wakes, up to a second later when every partition is paused, so pausing
+                // is kept for the per-partition hard cap. The consumer is still polled every
+                // ThrottledPollInterval, to serve rebalances; what that poll reads is dispatched.
+                if (Interlocked.Read(ref _inFlight) >= _settings.MaxInFlight && _time.GetElapsedTime(_lastPoll) is var sincePoll && sincePoll < ThrottledPollInterval)
+                {
+                    _wake.Wait(ThrottledPollInterval - sincePoll);
+                    continue;
+                }
+
+                _lastPoll = _time.GetTimestamp();
+
                 // Short polls while partitions wait for completions, so they resume promptly.
                 var poll = Interlocked.Read(ref _paused) > 0 || !_signals.IsEmpty ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(50);
                 ConsumeResult<byte[], byte[]>? result;
@@ -286,7 +307,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             _deadLetters.Post(new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], ex.Reason, ex.Message, _options.GroupId, _time.GetUtcNow()), flow, generation);
         }
 
-        if (!flow.Paused && flow.InFlight >= _settings.MaxInFlightPerPartition)
+        if (!flow.Paused && (flow.InFlight >= _settings.MaxInFlightPerPartition || flow.Uncommitted >= _settings.MaxUncommittedPerPartition))
         {
             _consumer!.Pause([flow.TopicPartition]);
             flow.Paused = true;
@@ -350,7 +371,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         {
             foreach (var flow in _flows.Values)
             {
-                if (flow.Paused && flow.InFlight <= _settings.MaxInFlightPerPartition / 2)
+                if (flow.Paused && flow.InFlight <= _settings.MaxInFlightPerPartition / 2 && flow.Uncommitted <= _settings.MaxUncommittedPerPartition / 2)
                 {
                     Resume(flow);
                 }

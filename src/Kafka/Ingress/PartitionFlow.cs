@@ -38,7 +38,11 @@ internal sealed class PartitionFlow(TopicPartition topicPartition, IFlowSignals 
     /// <summary>The partition is being given up: rewinds are not served, the flow only drains.</summary>
     public bool Revoking { get; set; }
 
-    public int InFlight => _dispatched.Count;
+    /// <summary>Records dispatched and not yet complete (what occupies mailboxes and memory).</summary>
+    public int InFlight => _dispatched.Count - _done.Count;
+
+    /// <summary>Records from the watermark on: what a crash would read again, and the bookkeeping held.</summary>
+    public int Uncommitted => _dispatched.Count;
 
     /// <summary>The offset below which every record is journaled; null before the first dispatch.</summary>
     public long? Watermark => _dispatched.Count > 0 ? _dispatched.Peek() : NextOffset;

@@ -25,6 +25,7 @@ internal static class IngressBenchmarks
     public static async Task<List<Figure>> RunAllAsync(int runs, bool quick)
     {
         var records = quick ? 40_000 : 200_000;
+
         var figures = new List<Figure>();
         var cpu = new List<CpuSplit>();
         figures.Add(await Harness.MeasureAsync($"Ingress to PostgreSQL, {records:N0} records, 8 partitions, 10k keys, committed", "events/s", true, "≥ 20,000", runs,
@@ -93,16 +94,16 @@ internal static class IngressBenchmarks
         await using var node = await LedgerNode.StartAsync(kafka.BootstrapServers, "latency", topic, Partitions, stores.Journal, stores.Snapshots, new MemoryDeadLetterStore());
         await Eventually.TrueAsync(() => node.Ingress.Assignment.Count == Partitions, "all partitions assigned", TimeSpan.FromSeconds(60));
 
-        // Steady state: every ledger has recovered (a cold start's recoveries are measured by the throughput runs).
-        using (var warm = Ledger.Producer(kafka, lingerMs: 5))
+        // Steady state: every ledger has recovered (a cold start's recoveries are measured by the
+        // throughput runs), and the producer has its metadata and producer id (a fresh idempotent
+        // producer holds its first records until it has them).
+        using var producer = Ledger.Producer(kafka, lingerMs: 0);
+        for (var n = 0; n < Keys; n++)
         {
-            for (var n = 0; n < Keys; n++)
-            {
-                Publish(warm, topic, n);
-            }
-
-            warm.Flush(TimeSpan.FromMinutes(1));
+            Publish(producer, topic, n);
         }
+
+        producer.Flush(TimeSpan.FromMinutes(1));
 
         await Eventually.TrueAsync(() => node.Metrics.Applied == Keys, "every ledger warmed up", TimeSpan.FromMinutes(2));
         var latencies = new List<double>();
@@ -125,25 +126,8 @@ internal static class IngressBenchmarks
         });
         listener.Start();
 
-        // Paced publishing: each millisecond tops up to rate × elapsed records.
         var total = rate * seconds;
-        using (var producer = Ledger.Producer(kafka, lingerMs: 0))
-        {
-            var start = Stopwatch.GetTimestamp();
-            var sent = 0;
-            while (sent < total)
-            {
-                var due = Math.Min(total, (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate));
-                while (sent < due)
-                {
-                    Publish(producer, topic, Keys + sent++);
-                }
-
-                Thread.Sleep(1);
-            }
-
-            producer.Flush(TimeSpan.FromMinutes(1));
-        }
+        PublishPaced(producer, topic, Keys, total, rate);
 
         await Eventually.TrueAsync(() => node.Metrics.Applied == Keys + total, $"{total} applied", TimeSpan.FromMinutes(2));
         listener.Dispose();
@@ -163,40 +147,45 @@ internal static class IngressBenchmarks
         kafka.CreateTopic("raw", Partitions);
         var lat = new List<double>();
         var total = 20_000;
+        using var joined = new ManualResetEventSlim();
         var consumerThread = new Thread(() =>
         {
-            using var c = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = "raw", AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
+            using var c = new ConsumerBuilder<string, byte[]>(new ConsumerConfig(new Dictionary<string, string>(EmbeddedKafka.ConsumerSettings))
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = "raw",
+                AutoOffsetReset = AutoOffsetReset.Latest,
+            }).Build();
             c.Subscribe("raw");
             while (lat.Count < total)
             {
                 if (c.Consume(100) is { Message: not null } r)
                 {
-                    lat.Add((DateTime.UtcNow - r.Message.Timestamp.UtcDateTime).TotalMilliseconds);
+                    if (r.Message.Key == "warm")
+                    {
+                        joined.Set();
+                    }
+                    else
+                    {
+                        lat.Add((DateTime.UtcNow - r.Message.Timestamp.UtcDateTime).TotalMilliseconds);
+                    }
                 }
             }
         });
         consumerThread.Start();
-        Thread.Sleep(5000);
         using (var producer = Ledger.Producer(kafka, lingerMs: 0))
         {
-            var start = Stopwatch.GetTimestamp();
-            var sent = 0;
-            while (sent < total)
+            // Measure the steady state: keep a warm-up record going until the consumer has joined and read one.
+            while (!joined.IsSet)
             {
-                var due = Math.Min(total, (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * 5000));
-                while (sent < due)
-                {
-                    Publish(producer, "raw", sent++);
-                }
-
-                Thread.Sleep(1);
+                producer.Produce("raw", new Message<string, byte[]> { Key = "warm", Value = [] });
+                joined.Wait(200);
             }
 
-            producer.Flush(TimeSpan.FromMinutes(1));
+            PublishPaced(producer, "raw", 0, total, 5_000);
         }
 
         consumerThread.Join();
-        lat.Sort();
         return Percentiles(lat);
     }
 
@@ -205,6 +194,25 @@ internal static class IngressBenchmarks
         values.Sort();
         Console.Error.Write($" [p50 {values[values.Count / 2]:N1} p90 {values[(int)(values.Count * 0.9)]:N1} max {values[^1]:N1} ms]");
         return values[(int)Math.Ceiling(values.Count * 0.99) - 1];
+    }
+
+    /// <summary>Publishes <paramref name="total"/> records at <paramref name="rate"/> per second: each millisecond tops up to rate × elapsed.</summary>
+    private static void PublishPaced(IProducer<string, byte[]> producer, string topic, int first, int total, int rate)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate));
+            while (sent < due)
+            {
+                Publish(producer, topic, first + sent++);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        producer.Flush(TimeSpan.FromMinutes(1));
     }
 
     private static void Publish(IProducer<string, byte[]> producer, string topic, int n)

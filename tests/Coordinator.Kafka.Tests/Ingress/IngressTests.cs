@@ -166,6 +166,38 @@ public sealed class IngressTests
     }
 
     [Fact]
+    public async Task SlowJournal_NodeBudgetReached_StopsReadingWithoutPausing_ThenDrainsEverything()
+    {
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 4);
+        var journal = new GatedJournal(new MemoryJournalStore());
+        var work = new Workload(Topic, keys: 100);
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 2_000);
+        }
+
+        await using var node = await LedgerNode.StartAsync(kafka.BootstrapServers, "budget", Topic, 4, journal, new MemorySnapshotStore(), new MemoryDeadLetterStore(), new IngressSettings { MaxInFlight = 40 });
+
+        // The journal holds every write: the budget is read, then reading stops. The consumer is
+        // still polled every 100 ms for rebalances, and what a poll returns is dispatched, so
+        // a few more trickle in; no partition is paused (pausing drops librdkafka's prefetch).
+        await Eventually.TrueAsync(() => node.Metrics.Consumed >= 40, "the budget read", Patience);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.InRange(node.Metrics.Consumed, 40, 60);
+            Assert.Equal(0, node.Ingress.PausedPartitions);
+            await Task.Delay(10); // observing that reading stays throttled
+        }
+
+        Assert.InRange(node.Ingress.InFlight, 40, 60);
+        journal.Open();
+        await Eventually.TrueAsync(() => node.Metrics.Applied == 2_000, "all 2,000 applied once the journal is back", Patience);
+        await work.AssertExactAsync(node);
+        await Eventually.TrueAsync(() => node.Ingress.InFlight == 0, "every completion reached the ingress", Patience);
+    }
+
+    [Fact]
     public async Task JournalWriteFails_ThePartitionIsRewound_AndNothingIsLostOrDoubled()
     {
         using var kafka = new EmbeddedKafka();
