@@ -1,0 +1,117 @@
+using Coordinator.Contracts;
+
+namespace Coordinator.Connectors;
+
+/// <summary>
+/// An external system's operations. A connector makes one attempt per call and classifies what
+/// went wrong as a <see cref="ConnectorException"/>; retries, the circuit, the bulkhead, the
+/// rate limit and the outbox are its <see cref="ConnectorSupervisor"/>'s business.
+/// </summary>
+public interface IConnector : IDisposable
+{
+    /// <summary>The name it is registered under.</summary>
+    string Name { get; }
+
+    /// <summary>How its supervisor treats it.</summary>
+    ConnectorPolicy Policy { get; }
+
+    /// <summary>One attempt of <paramref name="request"/>.</summary>
+    /// <exception cref="ConnectorException">The attempt failed; its lane says what happens next.</exception>
+    Task<ConnectorResponse> CallAsync(ConnectorRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reads the effect of a successful call back. False when the operation has no read-back.</summary>
+    /// <exception cref="ConnectorException">The read-back failed, or disagrees (<c>verify-mismatch</c>, a data failure).</exception>
+    Task<bool> VerifyAsync(ConnectorRequest request, ConnectorResponse response, CancellationToken cancellationToken);
+}
+
+/// <summary>How a connector's supervisor protects it and its callers. Section <c>Coordinator:Connectors:{name}:Policy</c>.</summary>
+public sealed class ConnectorPolicy
+{
+    /// <summary>Bulkhead: most calls in flight at once; more wait in the supervisor's queue. <value>Default: 8.</value></summary>
+    public int MaxConcurrentCalls { get; set; } = 8;
+
+    /// <summary>Most actions waiting for the bulkhead in memory; beyond it callers are refused (backpressure). <value>Default: 10,000.</value></summary>
+    public int MaxWaiting { get; set; } = 10_000;
+
+    /// <summary>Rate limit: most calls started per second. <value>Default: 50.</value></summary>
+    public double RatePerSecond { get; set; } = 50;
+
+    /// <summary>Per-attempt timeout. <value>Default: 10 s.</value></summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Transient failures: most attempts per action. <value>Default: 5.</value></summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Transient failures: first backoff; it doubles per attempt, with full jitter. <value>Default: 200 ms.</value></summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Transient failures: longest backoff (a Retry-After longer than this is honoured). <value>Default: 10 s.</value></summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The lane an action takes when its transient retries are used up. <value>Default: Infrastructure (the system keeps failing: queue and wait for it).</value></summary>
+    public FailureClass WhenRetriesExhausted { get; set; } = FailureClass.Infrastructure;
+
+    /// <summary>Circuit: consecutive failed attempts (transient or infrastructure) that open it. <value>Default: 5.</value></summary>
+    public int CircuitFailureThreshold { get; set; } = 5;
+
+    /// <summary>Circuit: how long it stays open before one queued action is tried as a probe. <value>Default: 15 s.</value></summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>After recovery, queued actions drain in order at this many per second. <value>Default: 10.</value></summary>
+    public double DrainPerSecond { get; set; } = 10;
+
+    /// <summary>Every problem with the values of connector <paramref name="name"/>, naming the setting and the fix.</summary>
+    public IEnumerable<string> Validate(string name)
+    {
+        var at = $"Coordinator:Connectors:{name}:Policy";
+        if (MaxConcurrentCalls is < 1 or > 1_000)
+        {
+            yield return $"{at}:MaxConcurrentCalls is {MaxConcurrentCalls}; set between 1 and 1,000 (default 8).";
+        }
+
+        if (MaxWaiting is < 1 or > 1_000_000)
+        {
+            yield return $"{at}:MaxWaiting is {MaxWaiting}; set between 1 and 1,000,000 (default 10,000).";
+        }
+
+        if (RatePerSecond is <= 0 or > 100_000 || double.IsNaN(RatePerSecond))
+        {
+            yield return $"{at}:RatePerSecond is {RatePerSecond}; set above 0 and at most 100,000 (default 50).";
+        }
+
+        if (DrainPerSecond is <= 0 or > 100_000 || double.IsNaN(DrainPerSecond))
+        {
+            yield return $"{at}:DrainPerSecond is {DrainPerSecond}; set above 0 and at most 100,000 (default 10).";
+        }
+
+        if (Timeout <= TimeSpan.Zero || Timeout > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{at}:Timeout is {Timeout}; set above 00:00:00 and at most 00:10:00 (default 00:00:10).";
+        }
+
+        if (MaxAttempts is < 1 or > 100)
+        {
+            yield return $"{at}:MaxAttempts is {MaxAttempts}; set between 1 and 100 (default 5).";
+        }
+
+        if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
+        {
+            yield return $"{at}:BaseDelay ({BaseDelay}) and MaxDelay ({MaxDelay}) must satisfy 0 <= BaseDelay <= MaxDelay.";
+        }
+
+        if (WhenRetriesExhausted is not (FailureClass.Data or FailureClass.Infrastructure))
+        {
+            yield return $"{at}:WhenRetriesExhausted is {WhenRetriesExhausted}; set Data or Infrastructure.";
+        }
+
+        if (CircuitFailureThreshold is < 1 or > 10_000)
+        {
+            yield return $"{at}:CircuitFailureThreshold is {CircuitFailureThreshold}; set between 1 and 10,000 (default 5).";
+        }
+
+        if (BreakDuration <= TimeSpan.Zero || BreakDuration > TimeSpan.FromHours(1))
+        {
+            yield return $"{at}:BreakDuration is {BreakDuration}; set above 00:00:00 and at most 01:00:00 (default 00:00:15).";
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Coordinator.Actors.Persistence;
+using Coordinator.Contracts;
+
+namespace Coordinator.Connectors;
+
+/// <summary>Asks a connector's supervisor to perform an action. The reply is <see cref="ActionSucceeded"/> or <see cref="ActionFailed"/>, preceded by <see cref="ActionQueued"/> while the circuit is open.</summary>
+public sealed record Execute(ConnectorRequest Request);
+
+/// <summary>The action took effect (and was read back, if the operation verifies).</summary>
+public sealed record ActionSucceeded(string IdempotencyKey, int Status, JsonObject Output, bool Verified, int Attempts);
+
+/// <summary>The action failed in <paramref name="Class"/>'s lane: <see cref="FailureClass.Data"/> parks the step for an operator.</summary>
+public sealed record ActionFailed(string IdempotencyKey, FailureClass Class, string Outcome, string Message, string Fix, int? Status);
+
+/// <summary>The connector's circuit is open: the action is queued durably and runs when the system recovers.</summary>
+public sealed record ActionQueued(string IdempotencyKey, int Position);
+
+/// <summary>Asks for the queued actions, in the order they will run.</summary>
+public sealed record GetQueue
+{
+    /// <summary>The instance.</summary>
+    public static GetQueue Instance { get; } = new();
+}
+
+/// <summary>The queued (accepted, not completed) actions in order.</summary>
+public sealed record QueueView(string Connector, IReadOnlyList<ConnectorRequest> Actions);
+
+/// <summary>Operator: run the queued actions in this order (keys not named keep their relative order after them). Audited.</summary>
+public sealed record ReorderQueue(IReadOnlyList<string> Keys, string Operator);
+
+/// <summary>Operator: try the queue now instead of waiting for the break to end (a probe first). Audited.</summary>
+public sealed record DrainQueue(string Operator);
+
+/// <summary>Asks for the circuit's state.</summary>
+public sealed record GetCircuit
+{
+    /// <summary>The instance.</summary>
+    public static GetCircuit Instance { get; } = new();
+}
+
+/// <summary>Circuit states.</summary>
+public enum CircuitState
+{
+    /// <summary>Calls flow.</summary>
+    Closed,
+
+    /// <summary>Calls are queued; a probe runs after the break.</summary>
+    Open,
+
+    /// <summary>One queued action runs as a probe.</summary>
+    HalfOpen,
+}
+
+/// <summary>A circuit's state, since when, and its history.</summary>
+public sealed record CircuitView(string Connector, CircuitState State, DateTimeOffset Since, int Opened, TimeSpan? LastTimeToRecovery, int QueueDepth, int InFlight);
+
+/// <summary>Journal: an action was accepted into the outbox (pending until completed).</summary>
+public sealed record ConnectorActionAccepted(ConnectorRequest Request);
+
+/// <summary>Journal: an action's final outcome; a replay of the same key is answered with it.</summary>
+public sealed record ConnectorActionCompleted(string IdempotencyKey, bool Succeeded, int? Status, JsonObject? Output, bool Verified, int Attempts, FailureClass? Class, string? Outcome, string? Message, string? Fix);
+
+/// <summary>Journal: the circuit opened.</summary>
+public sealed record ConnectorCircuitOpened(DateTimeOffset At, string Outcome, string Message);
+
+/// <summary>Journal: the circuit closed after a successful probe, <paramref name="TimeToRecovery"/> after it opened.</summary>
+public sealed record ConnectorCircuitClosed(DateTimeOffset At, TimeSpan TimeToRecovery);
+
+/// <summary>Journal: an operator reordered the queue.</summary>
+public sealed record ConnectorQueueReordered(IReadOnlyList<string> Keys, string Operator);
+
+/// <summary>Registers the connector supervisors' journal events.</summary>
+public static class ConnectorJournal
+{
+    /// <summary>Registers the events; call once when building the registry of a system with connectors.</summary>
+    public static EventTypeRegistry AddConnectors(this EventTypeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return registry
+            .Register("V1.ConnectorActionAccepted", ConnectorJsonContext.Default.ConnectorActionAccepted)
+            .Register("V1.ConnectorActionCompleted", ConnectorJsonContext.Default.ConnectorActionCompleted)
+            .Register("V1.ConnectorCircuitOpened", ConnectorJsonContext.Default.ConnectorCircuitOpened)
+            .Register("V1.ConnectorCircuitClosed", ConnectorJsonContext.Default.ConnectorCircuitClosed)
+            .Register("V1.ConnectorQueueReordered", ConnectorJsonContext.Default.ConnectorQueueReordered);
+    }
+}
+
+[JsonSerializable(typeof(ConnectorActionAccepted))]
+[JsonSerializable(typeof(ConnectorActionCompleted))]
+[JsonSerializable(typeof(ConnectorCircuitOpened))]
+[JsonSerializable(typeof(ConnectorCircuitClosed))]
+[JsonSerializable(typeof(ConnectorQueueReordered))]
+internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

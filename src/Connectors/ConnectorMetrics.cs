@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Coordinator.Contracts;
+
+namespace Coordinator.Connectors;
+
+/// <summary>
+/// Connector metrics on the meter <c>Coordinator.Connectors</c>, tagged by connector:
+/// failed attempts and failed actions by class, retries, duplicates prevented by the outbox,
+/// manual fallbacks (operators resolving a parked step by hand), time to recovery, and the
+/// queue depth.
+/// </summary>
+public sealed class ConnectorMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Coordinator.Connectors";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _attemptsFailed;
+    private readonly Counter<long> _actionsFailed;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _manual;
+    private readonly Histogram<double> _recovery;
+    private readonly ConcurrentDictionary<string, Func<int>> _queues = new(StringComparer.Ordinal);
+    private long _duplicatesTotal;
+    private long _retriesTotal;
+
+    /// <summary>Creates the meter.</summary>
+    public ConnectorMetrics()
+    {
+        _meter = new Meter(MeterName);
+        _attemptsFailed = _meter.CreateCounter<long>("coordinator.connectors.attempts_failed", "{attempt}", "Failed calls, by connector, class and outcome.");
+        _actionsFailed = _meter.CreateCounter<long>("coordinator.connectors.failed", "{action}", "Actions that ended failed, by connector and class (data: parked for an operator).");
+        _retries = _meter.CreateCounter<long>("coordinator.connectors.retries", "{retry}", "Transient failures retried.");
+        _duplicates = _meter.CreateCounter<long>("coordinator.connectors.duplicates_prevented", "{action}", "Requests for an action already pending or done, answered without another call.");
+        _manual = _meter.CreateCounter<long>("coordinator.connectors.manual_fallbacks", "{action}", "Parked steps an operator resolved by hand or skipped.");
+        _recovery = _meter.CreateHistogram<double>("coordinator.connectors.time_to_recovery", "s", "From a circuit opening to the probe that closed it.");
+        _meter.CreateObservableGauge("coordinator.connectors.queue_depth", () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("connector", q.Key))), "{action}", "Actions accepted and not yet completed.");
+    }
+
+    /// <summary>Duplicates prevented so far, all connectors.</summary>
+    public long DuplicatesPrevented => Interlocked.Read(ref _duplicatesTotal);
+
+    /// <summary>Retries so far, all connectors.</summary>
+    public long Retries => Interlocked.Read(ref _retriesTotal);
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+
+    internal void ObserveQueue(string connector, Func<int> depth) => _queues[connector] = depth;
+
+    internal void AttemptFailed(string connector, FailureClass failureClass, string outcome)
+        => _attemptsFailed.Add(1, new("connector", connector), new("class", failureClass.ToString()), new("outcome", outcome));
+
+    internal void ActionFailed(string connector, FailureClass failureClass)
+        => _actionsFailed.Add(1, new("connector", connector), new("class", failureClass.ToString()));
+
+    internal void Retry(string connector)
+    {
+        Interlocked.Increment(ref _retriesTotal);
+        _retries.Add(1, new KeyValuePair<string, object?>("connector", connector));
+    }
+
+    internal void DuplicatePrevented(string connector)
+    {
+        Interlocked.Increment(ref _duplicatesTotal);
+        _duplicates.Add(1, new KeyValuePair<string, object?>("connector", connector));
+    }
+
+    /// <summary>An operator resolved a parked step by hand (or skipped it).</summary>
+    public void ManualFallback(string connector) => _manual.Add(1, new KeyValuePair<string, object?>("connector", connector));
+
+    internal void Recovered(string connector, TimeSpan timeToRecovery)
+        => _recovery.Record(timeToRecovery.TotalSeconds, new KeyValuePair<string, object?>("connector", connector));
+}

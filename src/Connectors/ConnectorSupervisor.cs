@@ -1,0 +1,478 @@
+using Coordinator.Actors;
+using Coordinator.Actors.Persistence;
+using Coordinator.Contracts;
+
+namespace Coordinator.Connectors;
+
+/// <summary>
+/// One connector's supervisor: its outbox, bulkhead, rate limit, retries and circuit, as one
+/// persistent actor (<c>connector-{name}</c>).
+/// <list type="bullet">
+/// <item><b>Outbox.</b> An action is journaled as accepted before its first call and as completed
+/// with its outcome after. A request whose key is pending joins it; one whose key completed is
+/// answered from the outbox without a call (a duplicate prevented). After a crash the pending
+/// actions run again under the same <c>Idempotency-Key</c>, so the system applies them once.</item>
+/// <item><b>Transient lane.</b> Retried with exponential backoff and full jitter (or after the
+/// system's <c>Retry-After</c>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
+/// <see cref="ConnectorPolicy.WhenRetriesExhausted"/>.</item>
+/// <item><b>Data lane.</b> Completed as failed and answered with <see cref="ActionFailed"/>: the
+/// caller parks that one step for an operator.</item>
+/// <item><b>Infrastructure lane.</b> <see cref="ConnectorPolicy.CircuitFailureThreshold"/> failed
+/// attempts in a row open the circuit (a journaled event). Actions then stay queued, durably,
+/// in order; after <see cref="ConnectorPolicy.BreakDuration"/> the head of the queue runs as a
+/// probe; its success closes the circuit (journaled with the time to recovery) and the queue
+/// drains one at a time, in order, at <see cref="ConnectorPolicy.DrainPerSecond"/>.</item>
+/// </list>
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's end of life is PostStop, which disposes the token.")]
+public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
+{
+    private const int OutboxWindow = 10_000;
+    private readonly IConnector _connector;
+    private readonly ConnectorPolicy _policy;
+    private readonly ConnectorMetrics _metrics;
+    private readonly List<ConnectorRequest> _pending = [];
+    private readonly HashSet<string> _started = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConnectorActionCompleted> _completed = new(StringComparer.Ordinal);
+    private readonly Queue<string> _completedOrder = new();
+    private readonly Dictionary<string, List<IActorRef>> _waiters = new(StringComparer.Ordinal);
+    private CircuitState _state = CircuitState.Closed;
+    private DateTimeOffset _since;
+    private DateTimeOffset _openedAt;
+    private int _opened;
+    private TimeSpan? _lastRecovery;
+    private int _consecutiveFailures;
+    private bool _draining;
+    private long _nextStart;
+    private CancellationTokenSource _circuitToken = new();
+
+    /// <summary>Creates the supervisor of <paramref name="connector"/>.</summary>
+    public ConnectorSupervisor(IConnector connector, ConnectorMetrics metrics)
+    {
+        _connector = connector;
+        _policy = connector.Policy;
+        _metrics = metrics;
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    public override string PersistenceId => $"connector-{_connector.Name}";
+
+    private TimeProvider Time => Context.System.TimeProvider;
+
+    /// <summary>Props for the supervisor of <paramref name="connector"/>.</summary>
+    public static Props Props(IConnector connector, ConnectorMetrics metrics) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics));
+
+    /// <inheritdoc />
+    protected override bool ReceiveRecover(object message)
+    {
+        switch (message)
+        {
+            case RecoveryCompleted:
+                _metrics.ObserveQueue(_connector.Name, () => _pending.Count);
+                _since = Time.GetUtcNow();
+                if (_state == CircuitState.Open)
+                {
+                    Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
+                }
+                else
+                {
+                    // Pending after a crash: run again under the same key; the system applies it once.
+                    _draining = _pending.Count > 0;
+                    Dispatch();
+                }
+
+                return true;
+            default:
+                Apply(message);
+                return true;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override bool ReceiveCommand(object message)
+    {
+        switch (message)
+        {
+            case Execute { Request: var request }:
+                Accept(request, Sender);
+                return true;
+            case AttemptsDone done:
+                Done(done);
+                return true;
+            case AttemptFailed failed:
+                AttemptFailedSignal(failed);
+                return true;
+            case Tick:
+                Dispatch();
+                return true;
+            case Probe:
+                if (_state == CircuitState.Open)
+                {
+                    _state = CircuitState.HalfOpen;
+                    _since = Time.GetUtcNow();
+                    if (_circuitToken.IsCancellationRequested)
+                    {
+                        _circuitToken.Dispose();
+                        _circuitToken = new CancellationTokenSource();
+                    }
+
+                    Dispatch();
+                }
+
+                return true;
+            case GetQueue:
+                Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self);
+                return true;
+            case GetCircuit:
+                Sender.Tell(new CircuitView(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count), Self);
+                return true;
+            case ReorderQueue reorder:
+                Persist(new ConnectorQueueReordered(reorder.Keys, reorder.Operator), e => { Apply(e); Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self); }, new PersistOptions(CausedBy: Actor.Operator(reorder.Operator)));
+                return true;
+            case DrainQueue drain:
+                Persist(new ConnectorQueueReordered([], drain.Operator), _ =>
+                {
+                    if (_state == CircuitState.Open)
+                    {
+                        Timers.Cancel("probe");
+                        Self.Tell(Probe.Instance, Self);
+                    }
+
+                    Sender.Tell(new CircuitView(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count), Self);
+                }, new PersistOptions(CausedBy: Actor.Operator(drain.Operator)));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _circuitToken.Cancel();
+        _circuitToken.Dispose();
+        base.PostStop();
+    }
+
+    private void Accept(ConnectorRequest request, IActorRef sender)
+    {
+        var key = request.IdempotencyKey;
+        if (_completed.TryGetValue(key, out var completed))
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            sender.Tell(Reply(completed), Self);
+            return;
+        }
+
+        if (_waiters.TryGetValue(key, out var waiting) || _pending.Exists(p => p.IdempotencyKey == key))
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            Wait(key, sender);
+            if (_state != CircuitState.Closed)
+            {
+                sender.Tell(new ActionQueued(key, _pending.FindIndex(p => p.IdempotencyKey == key)), Self);
+            }
+
+            return;
+        }
+
+        if (_pending.Count >= _policy.MaxWaiting)
+        {
+            sender.Tell(new ActionFailed(key, FailureClass.Transient, "busy", $"{_connector.Name} has {_pending.Count} actions waiting", "the connector is saturated; retry later or raise Policy:MaxWaiting", null), Self);
+            return;
+        }
+
+        Persist(new ConnectorActionAccepted(request), e =>
+        {
+            Apply(e);
+            Wait(key, sender);
+            if (_state != CircuitState.Closed)
+            {
+                sender.Tell(new ActionQueued(key, _pending.Count - 1), Self);
+            }
+
+            Dispatch();
+        });
+    }
+
+    private void Wait(string key, IActorRef sender)
+    {
+        if (!_waiters.TryGetValue(key, out var list))
+        {
+            _waiters[key] = list = [];
+        }
+
+        if (!sender.Equals(Self))
+        {
+            list.Add(sender);
+        }
+    }
+
+    /// <summary>Starts what the circuit, the bulkhead and the rate allow, in queue order.</summary>
+    private void Dispatch()
+    {
+        var limit = _state switch
+        {
+            CircuitState.Open => 0,
+            CircuitState.HalfOpen => 1, // the probe
+            _ when _draining => 1, // a recovered queue drains one at a time, in order
+            _ => _policy.MaxConcurrentCalls,
+        };
+        var rate = _draining || _state == CircuitState.HalfOpen ? _policy.DrainPerSecond : _policy.RatePerSecond;
+        var interval = (long)(Time.TimestampFrequency / rate);
+        foreach (var request in _pending)
+        {
+            if (_started.Count >= limit)
+            {
+                return;
+            }
+
+            if (_started.Contains(request.IdempotencyKey))
+            {
+                continue;
+            }
+
+            var now = Time.GetTimestamp();
+            if (now < _nextStart)
+            {
+                Timers.StartSingleTimer("rate", Tick.Instance, TimeSpan.FromSeconds((_nextStart - now) / (double)Time.TimestampFrequency));
+                return;
+            }
+
+            _nextStart = Math.Max(now, _nextStart) + interval;
+            _started.Add(request.IdempotencyKey);
+            Start(request, probe: _state == CircuitState.HalfOpen);
+        }
+
+        if (_started.Count == 0 && _pending.Count == 0)
+        {
+            _draining = false;
+        }
+    }
+
+    private void Start(ConnectorRequest request, bool probe)
+    {
+        var self = Self;
+        var connector = _connector;
+        var policy = _policy;
+        var metrics = _metrics;
+        var time = Time;
+        var circuit = _circuitToken.Token;
+        _ = Task.Run(async () =>
+        {
+            var result = await RunAsync(connector, policy, metrics, time, request, self, probe ? 1 : policy.MaxAttempts, circuit).ConfigureAwait(false);
+            self.Tell(result, self);
+        });
+    }
+
+    /// <summary>The attempts of one action: retries of the transient lane, then the read-back.</summary>
+    private static async Task<AttemptsDone> RunAsync(IConnector connector, ConnectorPolicy policy, ConnectorMetrics metrics, TimeProvider time, ConnectorRequest request, IActorRef self, int maxAttempts, CancellationToken circuit)
+    {
+        var attempts = 0;
+        ConnectorResponse? response = null;
+        while (true)
+        {
+            if (circuit.IsCancellationRequested)
+            {
+                return new AttemptsDone(request, null, false, attempts, CircuitOpenedMeanwhile(connector, request));
+            }
+
+            attempts++;
+            try
+            {
+                response ??= await connector.CallAsync(request, circuit).ConfigureAwait(false);
+                var verified = await connector.VerifyAsync(request, response, circuit).ConfigureAwait(false);
+                return new AttemptsDone(request, response with { Attempts = attempts }, verified, attempts, null);
+            }
+            catch (OperationCanceledException) when (circuit.IsCancellationRequested)
+            {
+                return new AttemptsDone(request, null, false, attempts, CircuitOpenedMeanwhile(connector, request));
+            }
+            catch (ConnectorException ex) when (ex.FailureClass != FailureClass.Data)
+            {
+                self.Tell(new AttemptFailed(ex), self);
+                if (ex.FailureClass == FailureClass.Infrastructure || attempts >= maxAttempts)
+                {
+                    // A probe has one attempt; failing it keeps the action queued.
+                    var lane = ex.FailureClass == FailureClass.Infrastructure || (maxAttempts == 1 && policy.MaxAttempts > 1) ? FailureClass.Infrastructure : policy.WhenRetriesExhausted;
+                    return new AttemptsDone(request, null, false, attempts, new ConnectorException(lane, connector.Name, request.Operation, ex.Outcome, $"{ex.Message} (after {attempts} attempts)", ex.Fix, ex.Status, ex.RetryAfter, ex));
+                }
+
+                metrics.Retry(connector.Name);
+                var ceiling = Math.Min(policy.MaxDelay.TotalMilliseconds, policy.BaseDelay.TotalMilliseconds * Math.Pow(2, attempts - 1));
+                var delay = ex.RetryAfter is { } after && after > TimeSpan.Zero ? after : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+                try
+                {
+                    await Task.Delay(delay, time, circuit).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return new AttemptsDone(request, null, false, attempts, CircuitOpenedMeanwhile(connector, request));
+                }
+            }
+            catch (ConnectorException ex)
+            {
+                return new AttemptsDone(request, null, false, attempts, ex);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A connector bug is not the data's fault, nor the system's: park it for a human.
+                return new AttemptsDone(request, null, false, attempts, new ConnectorException(FailureClass.Data, connector.Name, request.Operation, "contract", $"the connector failed unexpectedly: {ex.Message}", "report it; then retry the step or resolve it manually", innerException: ex));
+            }
+        }
+    }
+
+    private static ConnectorException CircuitOpenedMeanwhile(IConnector connector, ConnectorRequest request)
+    {
+        var (lane, fix) = FailureTable.Default.Classify("circuit-open");
+        return new ConnectorException(lane, connector.Name, request.Operation, "circuit-open", "the circuit opened while the action was being retried", fix);
+    }
+
+    private void AttemptFailedSignal(AttemptFailed failed)
+    {
+        _metrics.AttemptFailed(_connector.Name, failed.Failure.FailureClass, failed.Failure.Outcome);
+        if (++_consecutiveFailures >= _policy.CircuitFailureThreshold && _state == CircuitState.Closed)
+        {
+            Open(failed.Failure);
+        }
+    }
+
+    private void Open(ConnectorException cause)
+    {
+        _circuitToken.Cancel();
+        Persist(new ConnectorCircuitOpened(Time.GetUtcNow(), cause.Outcome, cause.Message), e =>
+        {
+            Apply(e);
+            Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
+            foreach (var (key, waiters) in _waiters)
+            {
+                var position = _pending.FindIndex(p => p.IdempotencyKey == key);
+                foreach (var waiter in waiters)
+                {
+                    waiter.Tell(new ActionQueued(key, position), Self);
+                }
+            }
+        });
+    }
+
+    private void Done(AttemptsDone done)
+    {
+        var key = done.Request.IdempotencyKey;
+        _started.Remove(key);
+        if (done.Response is { } response)
+        {
+            _consecutiveFailures = 0;
+            if (_state == CircuitState.HalfOpen)
+            {
+                var now = Time.GetUtcNow();
+                Persist(new ConnectorCircuitClosed(now, now - _openedAt), e =>
+                {
+                    Apply(e);
+                    _metrics.Recovered(_connector.Name, e.TimeToRecovery);
+                });
+            }
+
+            Complete(new ConnectorActionCompleted(key, true, response.Status, response.Output, done.Verified, done.Attempts, null, null, null, null));
+            return;
+        }
+
+        var failure = done.Failure!;
+        if (failure.FailureClass == FailureClass.Infrastructure)
+        {
+            // Stays queued at its place. The circuit is open or opening; a failed probe re-opens it.
+            if (_state == CircuitState.HalfOpen)
+            {
+                _state = CircuitState.Open;
+                _since = Time.GetUtcNow();
+                Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
+            }
+            else if (_state == CircuitState.Closed)
+            {
+                Open(failure);
+            }
+
+            return;
+        }
+
+        _metrics.ActionFailed(_connector.Name, failure.FailureClass);
+        Complete(new ConnectorActionCompleted(key, false, failure.Status, null, false, done.Attempts, failure.FailureClass, failure.Outcome, failure.Message, failure.Fix));
+    }
+
+    private void Complete(ConnectorActionCompleted completed)
+        => Persist(completed, e =>
+        {
+            Apply(e);
+            if (_waiters.Remove(e.IdempotencyKey, out var waiters))
+            {
+                var reply = Reply(e);
+                foreach (var waiter in waiters)
+                {
+                    waiter.Tell(reply, Self);
+                }
+            }
+
+            Dispatch();
+        });
+
+    private static object Reply(ConnectorActionCompleted c)
+        => c.Succeeded
+            ? new ActionSucceeded(c.IdempotencyKey, c.Status ?? 0, c.Output ?? [], c.Verified, c.Attempts)
+            : new ActionFailed(c.IdempotencyKey, c.Class ?? FailureClass.Data, c.Outcome ?? "unknown", c.Message ?? "", c.Fix ?? "", c.Status);
+
+    private void Apply(object @event)
+    {
+        switch (@event)
+        {
+            case ConnectorActionAccepted accepted:
+                _pending.Add(accepted.Request);
+                break;
+            case ConnectorActionCompleted completed:
+                _pending.RemoveAll(p => p.IdempotencyKey == completed.IdempotencyKey);
+                _completed[completed.IdempotencyKey] = completed;
+                _completedOrder.Enqueue(completed.IdempotencyKey);
+                while (_completedOrder.Count > OutboxWindow)
+                {
+                    _completed.Remove(_completedOrder.Dequeue());
+                }
+
+                break;
+            case ConnectorCircuitOpened opened:
+                _state = CircuitState.Open;
+                _since = _openedAt = opened.At;
+                _opened++;
+                _draining = false;
+                break;
+            case ConnectorCircuitClosed closed:
+                _state = CircuitState.Closed;
+                _since = closed.At;
+                _lastRecovery = closed.TimeToRecovery;
+                _consecutiveFailures = 0;
+                _draining = true;
+                break;
+            case ConnectorQueueReordered reordered when reordered.Keys.Count > 0:
+                var first = reordered.Keys.Select(k => _pending.Find(p => p.IdempotencyKey == k)).OfType<ConnectorRequest>().ToList();
+                var rest = _pending.Where(p => !first.Contains(p)).ToList();
+                _pending.Clear();
+                _pending.AddRange(first);
+                _pending.AddRange(rest);
+                break;
+        }
+    }
+
+    private sealed record AttemptsDone(ConnectorRequest Request, ConnectorResponse? Response, bool Verified, int Attempts, ConnectorException? Failure);
+
+    private sealed record AttemptFailed(ConnectorException Failure);
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed class Probe
+    {
+        public static readonly Probe Instance = new();
+    }
+}

@@ -1,0 +1,320 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coordinator.Contracts;
+
+namespace Coordinator.Connectors.Http;
+
+/// <summary>
+/// A connector to an HTTP API, described entirely by configuration: per operation a method, a
+/// URL template, a JSON body template, a response mapping and a read-back operation for
+/// verification; headers and auth from configuration or the environment. Templates refer to
+/// <c>{input.name}</c> (the step's input; dotted paths reach nested values), <c>{output.name}</c>
+/// (in a read-back: the action's mapped output), <c>{key}</c> (the idempotency key),
+/// <c>{correlation}</c> and <c>{env:NAME}</c>. A JSON string that is exactly one placeholder is
+/// replaced by the value with its JSON type; elsewhere values are inserted as text (URL-encoded
+/// in paths).
+/// </summary>
+public sealed class HttpConnector : IConnector
+{
+    private readonly HttpConnectorOptions _options;
+    private readonly HttpClient _http;
+    private readonly FailureTable _failures;
+    private readonly Dictionary<string, JsonNode?> _bodies = new(StringComparer.Ordinal);
+    private readonly string? _token;
+
+    /// <summary>Creates connector <paramref name="name"/>; <paramref name="handler"/> is for tests and custom transports.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names each setting and its fix.</exception>
+    public HttpConnector(string name, HttpConnectorOptions options, HttpMessageHandler? handler = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        Name = name;
+        _options = options;
+        var errors = options.Validate(name).ToList();
+        foreach (var (op, operation) in options.Operations)
+        {
+            try
+            {
+                _bodies[op] = operation.Body is null ? null : JsonNode.Parse(operation.Body);
+            }
+            catch (JsonException ex)
+            {
+                errors.Add($"Coordinator:Connectors:{name}:Operations:{op}:Body is not JSON ({ex.Message}); write the body template as a JSON document.");
+            }
+        }
+
+        if (options.BearerTokenVariable is { } variable)
+        {
+            _token = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(_token))
+            {
+                errors.Add($"Coordinator:Connectors:{name}:BearerTokenVariable names '{variable}', which is not set; export {variable} with the API token.");
+            }
+        }
+
+        foreach (var (header, value) in options.Headers)
+        {
+            foreach (var env in EnvReferences(value).Where(v => Environment.GetEnvironmentVariable(v) is null))
+            {
+                errors.Add($"Coordinator:Connectors:{name}:Headers:{header} uses {{env:{env}}}, which is not set; export {env}.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
+        }
+
+        _failures = FailureTable.Default.With(options.Failures);
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true)
+        {
+            BaseAddress = new Uri(options.BaseUrl!.TrimEnd('/') + "/"),
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan, // each attempt has its own
+        };
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public ConnectorPolicy Policy => _options.Policy;
+
+    /// <summary>This connector's failure table (the default with its overrides).</summary>
+    public FailureTable Failures => _failures;
+
+    /// <inheritdoc />
+    public async Task<ConnectorResponse> CallAsync(ConnectorRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = Operation(request.Operation, request);
+        var (status, body) = await SendAsync(request.Operation, operation, request, null, cancellationToken).ConfigureAwait(false);
+        return new ConnectorResponse(status, Map(request.Operation, operation, body, request), 1);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> VerifyAsync(ConnectorRequest request, ConnectorResponse response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(response);
+        var operation = Operation(request.Operation, request);
+        if (operation.Verify is not { } verifyName)
+        {
+            return false;
+        }
+
+        var verify = Operation(verifyName, request);
+        var (_, body) = await SendAsync(verifyName, verify, request, response.Output, cancellationToken).ConfigureAwait(false);
+        var read = Map(verifyName, verify, body, request);
+        foreach (var (field, template) in operation.Expect)
+        {
+            var expected = Render(template, request, response.Output, urlEncode: false);
+            var actual = read[field] is { } node ? Text(node) : null;
+            if (!string.Equals(expected, actual, StringComparison.Ordinal))
+            {
+                throw Failure("verify-mismatch", request, $"read-back field '{field}' is '{actual ?? "(missing)"}', expected '{expected}'");
+            }
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    private HttpOperation Operation(string name, ConnectorRequest request)
+        => _options.Operations.TryGetValue(name, out var operation)
+            ? operation
+            : throw new ConnectorException(FailureClass.Data, Name, request.Operation, "contract", $"has no operation '{name}'", $"use one of: {string.Join(", ", _options.Operations.Keys)}; or declare it under Coordinator:Connectors:{Name}:Operations");
+
+    private async Task<(int Status, JsonNode? Body)> SendAsync(string name, HttpOperation operation, ConnectorRequest request, JsonObject? output, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(new HttpMethod(operation.Method), Render(operation.Path.TrimStart('/'), request, output, urlEncode: true));
+        message.Headers.TryAddWithoutValidation("Idempotency-Key", request.IdempotencyKey);
+        message.Headers.TryAddWithoutValidation("X-Correlation-Id", request.CorrelationId);
+        if (_token is not null)
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _token);
+        }
+
+        foreach (var (header, value) in _options.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(header, Render(value, request, output, urlEncode: false));
+        }
+
+        if (_bodies.GetValueOrDefault(name) is { } template)
+        {
+            var body = Fill(template.DeepClone(), request, output);
+            message.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(request.Timeout ?? Policy.Timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failure("timeout", request, $"no answer within {request.Timeout ?? Policy.Timeout}", inner: ex);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is SocketException || ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ResponseEnded)
+        {
+            throw Failure("refused", request, $"could not reach {_http.BaseAddress}: {ex.Message}", inner: ex);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is < 200 or > 299)
+            {
+                var retryAfter = response.Headers.RetryAfter is { } ra
+                    ? ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                    : null;
+                throw Failure($"http-{status}", request, $"{operation.Method} {message.RequestUri} answered {status}: {Truncate(text)}", status, retryAfter);
+            }
+
+            try
+            {
+                return (status, string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text));
+            }
+            catch (JsonException ex)
+            {
+                throw Failure("contract", request, $"the response is not JSON: {Truncate(text)}", status, inner: ex);
+            }
+        }
+    }
+
+    private JsonObject Map(string name, HttpOperation operation, JsonNode? body, ConnectorRequest request)
+    {
+        var output = new JsonObject();
+        foreach (var (field, path) in operation.Output)
+        {
+            var node = body;
+            foreach (var segment in path.Split('.'))
+            {
+                node = node is JsonObject obj && obj.TryGetPropertyValue(segment, out var child) ? child : null;
+            }
+
+            if (node is null)
+            {
+                throw Failure("contract", request, $"the response of '{name}' has no '{path}' (mapped to output '{field}')");
+            }
+
+            output[field] = node.DeepClone();
+        }
+
+        return output;
+    }
+
+    private JsonNode Fill(JsonNode? node, ConnectorRequest request, JsonObject? output)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var property in obj.ToList())
+                {
+                    obj[property.Key] = Fill(property.Value, request, output);
+                }
+
+                return obj;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    array[i] = Fill(array[i], request, output);
+                }
+
+                return array;
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                if (text.Length > 2 && text[0] == '{' && text[^1] == '}' && text.IndexOf('{', 1) < 0)
+                {
+                    return Resolve(text[1..^1], request, output)?.DeepClone() ?? JsonValue.Create(Render(text, request, output, urlEncode: false))!;
+                }
+
+                return JsonValue.Create(Render(text, request, output, urlEncode: false))!;
+            default:
+                return node?.DeepClone()!;
+        }
+    }
+
+    private string Render(string template, ConnectorRequest request, JsonObject? output, bool urlEncode)
+    {
+        var result = new StringBuilder(template.Length);
+        var at = 0;
+        while (at < template.Length)
+        {
+            var open = template.IndexOf('{', at);
+            var close = open < 0 ? -1 : template.IndexOf('}', open);
+            if (close < 0)
+            {
+                result.Append(template, at, template.Length - at);
+                break;
+            }
+
+            result.Append(template, at, open - at);
+            var reference = template[(open + 1)..close];
+            var value = reference.StartsWith("env:", StringComparison.Ordinal)
+                ? Environment.GetEnvironmentVariable(reference[4..]) ?? ""
+                : Resolve(reference, request, output) is { } node ? Text(node) : throw Missing(reference, request);
+            result.Append(urlEncode ? Uri.EscapeDataString(value) : value);
+            at = close + 1;
+        }
+
+        return result.ToString();
+    }
+
+    private JsonNode? Resolve(string reference, ConnectorRequest request, JsonObject? output)
+    {
+        if (reference == "key")
+        {
+            return JsonValue.Create(request.IdempotencyKey);
+        }
+
+        if (reference == "correlation")
+        {
+            return JsonValue.Create(request.CorrelationId);
+        }
+
+        JsonNode? node = reference.StartsWith("input.", StringComparison.Ordinal) ? request.Input
+            : reference.StartsWith("output.", StringComparison.Ordinal) ? output
+            : throw new ConnectorException(FailureClass.Data, Name, request.Operation, "contract", $"template placeholder '{{{reference}}}' is unknown", "use {input.name}, {output.name}, {key}, {correlation} or {env:NAME} in the operation's templates");
+        foreach (var segment in reference[(reference.IndexOf('.', StringComparison.Ordinal) + 1)..].Split('.'))
+        {
+            node = node is JsonObject obj && obj.TryGetPropertyValue(segment, out var child) ? child : null;
+        }
+
+        return node ?? (reference.StartsWith("input.", StringComparison.Ordinal) ? throw Missing(reference, request) : null);
+    }
+
+    private ConnectorException Missing(string reference, ConnectorRequest request)
+        => new(FailureClass.Data, Name, request.Operation, "contract", $"the input has no value for '{{{reference}}}'", $"add '{reference["input.".Length..]}' to the step's input, then retry with the edited input");
+
+    private ConnectorException Failure(string outcome, ConnectorRequest request, string message, int? status = null, TimeSpan? retryAfter = null, Exception? inner = null)
+    {
+        var (lane, fix) = _failures.Classify(outcome);
+        return new ConnectorException(lane, Name, request.Operation, outcome, message, fix, status, retryAfter, inner);
+    }
+
+    private static string Text(JsonNode node) => node is JsonValue value && value.TryGetValue<string>(out var s) ? s : node.ToJsonString();
+
+    private static string Truncate(string text) => text.Length <= 300 ? text : string.Concat(text.AsSpan(0, 300), "…");
+
+    private static IEnumerable<string> EnvReferences(string template)
+    {
+        var at = 0;
+        while ((at = template.IndexOf("{env:", at, StringComparison.Ordinal)) >= 0)
+        {
+            var close = template.IndexOf('}', at);
+            if (close < 0)
+            {
+                yield break;
+            }
+
+            yield return template[(at + 5)..close];
+            at = close;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Text.Json.Nodes;
+using Coordinator.Connectors.Http;
+using Coordinator.Contracts;
+using Coordinator.Persistence.Sql.Sqlite;
+
+namespace Coordinator.Connectors.Tests;
+
+/// <summary>The connector supervisor against a real HTTP server, with a real SQLite journal.</summary>
+public sealed class SupervisorTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static int _systems;
+    private readonly string _directory = Directory.CreateTempSubdirectory("coordinator-connectors-").FullName;
+    private readonly ConnectorMetrics _metrics = new();
+    private PaymentsApi _api = null!;
+    private ActorSystem? _system;
+
+    public async Task InitializeAsync() => _api = await PaymentsApi.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_system is not null)
+        {
+            await _system.Terminate();
+        }
+
+        await _api.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static ConnectorPolicy Policy(int maxAttempts = 4, int threshold = 100) => new()
+    {
+        MaxAttempts = maxAttempts,
+        BaseDelay = TimeSpan.FromMilliseconds(5),
+        MaxDelay = TimeSpan.FromMilliseconds(50),
+        CircuitFailureThreshold = threshold,
+        BreakDuration = TimeSpan.FromMilliseconds(300),
+        Timeout = TimeSpan.FromSeconds(2),
+        RatePerSecond = 1_000,
+        DrainPerSecond = 200,
+    };
+
+    private async Task<IActorRef> StartAsync(ConnectorPolicy policy)
+    {
+        if (_system is not null)
+        {
+            await _system.Terminate();
+        }
+
+        _system = ActorSystem.Create($"connectors-{Interlocked.Increment(ref _systems)}");
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        await PersistenceExtension.StartAsync(_system, new PersistenceSettings
+        {
+            Journal = new SqliteJournalStore(storage),
+            SnapshotStore = new SqliteSnapshotStore(storage),
+            Registry = new EventTypeRegistry().AddConnectors(),
+        });
+        var connector = new HttpConnector("payments", DomainConnectors.Payments(new HttpConnectorOptions { Kind = "payments", BaseUrl = _api.BaseUrl, Policy = policy }));
+        return _system.ActorOf(ConnectorSupervisor.Props(connector, _metrics), "payments");
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string expectation, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {expectation}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static ConnectorRequest Charge(string entity, long amount, string customer = "cus_1")
+        => new("payments", "charge", ConnectorRequest.KeyFor(entity, "charge"), $"case-{entity}", new JsonObject { ["amount"] = amount, ["currency"] = "EUR", ["customer"] = customer });
+
+    [Fact]
+    public async Task TransientErrors_AreRetried_ThenSucceed_AndTheEffectIsReadBack()
+    {
+        var payments = await StartAsync(Policy());
+        _api.FailNext(2, 503);
+
+        var reply = await payments.Ask<ActionSucceeded>(new Execute(Charge("case-1", 1250)), Patience);
+
+        Assert.Equal(3, reply.Attempts);
+        Assert.True(reply.Verified);
+        Assert.Equal("succeeded", (string?)reply.Output["status"]);
+        Assert.Equal(3, _api.CallsFor("case-1/charge"));
+        Assert.Equal(["case-1/charge"], _api.Effects);
+        Assert.Equal(2, _metrics.Retries);
+    }
+
+    [Fact]
+    public async Task TooManyRequests_HonoursRetryAfter()
+    {
+        var payments = await StartAsync(Policy());
+        _api.FailNext(1, 429, retryAfter: TimeSpan.FromSeconds(1));
+        var started = DateTime.UtcNow;
+
+        var reply = await payments.Ask<ActionSucceeded>(new Execute(Charge("case-429", 10)), Patience);
+
+        Assert.Equal(2, reply.Attempts);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.95), "the retry waited for Retry-After (1 s), not the 5 ms backoff");
+    }
+
+    [Fact]
+    public async Task DataError_IsNotRetried_AndNamesTheFix()
+    {
+        var payments = await StartAsync(Policy());
+        _api.RejectCustomer = "cus_blocked";
+
+        var reply = await payments.Ask<ActionFailed>(new Execute(Charge("case-2", 500, "cus_blocked")), Patience);
+
+        Assert.Equal(FailureClass.Data, reply.Class);
+        Assert.Equal("http-422", reply.Outcome);
+        Assert.Equal(422, reply.Status);
+        Assert.Contains("customer is blocked", reply.Message, StringComparison.Ordinal);
+        Assert.Contains("correct the step's input", reply.Fix, StringComparison.Ordinal);
+        Assert.Equal(1, _api.CallsFor("case-2/charge"));
+        Assert.Empty(_api.Effects);
+    }
+
+    [Fact]
+    public async Task MissingInput_IsADataErrorNamingTheField_WithoutACall()
+    {
+        var payments = await StartAsync(Policy());
+        var request = new ConnectorRequest("payments", "charge", "case-3/charge", "case-3", new JsonObject { ["amount"] = 5, ["currency"] = "EUR" });
+
+        var reply = await payments.Ask<ActionFailed>(new Execute(request), Patience);
+
+        Assert.Equal(FailureClass.Data, reply.Class);
+        Assert.Equal("contract", reply.Outcome);
+        Assert.Contains("{input.customer}", reply.Message, StringComparison.Ordinal);
+        Assert.Contains("add 'customer' to the step's input", reply.Fix, StringComparison.Ordinal);
+        Assert.Equal(0, _api.CallsFor("case-3/charge"));
+    }
+
+    [Fact]
+    public async Task VerificationMismatch_IsADataError()
+    {
+        var payments = await StartAsync(Policy());
+        _api.ReadBackAmount = "999";
+
+        var reply = await payments.Ask<ActionFailed>(new Execute(Charge("case-4", 100)), Patience);
+
+        Assert.Equal(FailureClass.Data, reply.Class);
+        Assert.Equal("verify-mismatch", reply.Outcome);
+        Assert.Contains("'amount' is '999', expected '100'", reply.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SameKeyRequestedAgain_TakesEffectOnce_AndIsAnsweredFromTheOutbox()
+    {
+        var payments = await StartAsync(Policy());
+        _api.Delay = TimeSpan.FromMilliseconds(200);
+        var first = payments.Ask<ActionSucceeded>(new Execute(Charge("case-5", 70)), Patience);
+        var concurrent = payments.Ask<ActionSucceeded>(new Execute(Charge("case-5", 70)), Patience);
+        var (a, b) = (await first, await concurrent);
+        var later = await payments.Ask<ActionSucceeded>(new Execute(Charge("case-5", 70)), Patience);
+
+        Assert.Equal((string?)a.Output["id"], (string?)b.Output["id"]);
+        Assert.Equal((string?)a.Output["id"], (string?)later.Output["id"]);
+        Assert.Equal(1, _api.CallsFor("case-5/charge"));
+        Assert.Equal(2, _metrics.DuplicatesPrevented);
+
+        // The outbox survives a restart: the same key is answered without a call.
+        payments = await StartAsync(Policy());
+        var afterRestart = await payments.Ask<ActionSucceeded>(new Execute(Charge("case-5", 70)), Patience);
+        Assert.Equal((string?)a.Output["id"], (string?)afterRestart.Output["id"]);
+        Assert.Equal(1, _api.CallsFor("case-5/charge"));
+    }
+
+    [Fact]
+    public async Task CircuitOpens_ActionsQueueDurably_SurviveARestart_AndDrainInOrderOnce()
+    {
+        var policy = Policy(maxAttempts: 2, threshold: 3);
+        var payments = await StartAsync(policy);
+        _api.Down = true;
+        var probe = new TestProbe(_system!);
+        var keys = Enumerable.Range(1, 10).Select(i => $"queued-{i}/charge").ToList();
+        for (var i = 1; i <= 10; i++)
+        {
+            payments.Tell(new Execute(Charge($"queued-{i}", i)), probe.Ref);
+        }
+
+        // Every action is acknowledged as queued, none failed.
+        var queued = new HashSet<string>();
+        while (queued.Count < 10)
+        {
+            queued.Add((await probe.ExpectMsgAsync<ActionQueued>(timeout: Patience)).IdempotencyKey);
+        }
+
+        var circuit = await payments.Ask<CircuitView>(GetCircuit.Instance, Patience);
+        Assert.NotEqual(CircuitState.Closed, circuit.State);
+        Assert.Equal(1, circuit.Opened);
+        Assert.Empty(_api.Effects);
+
+        // A restart while open keeps the queue, in order.
+        payments = await StartAsync(policy);
+        var queue = await payments.Ask<QueueView>(GetQueue.Instance, Patience);
+        Assert.Equal(keys, queue.Actions.Select(a => a.IdempotencyKey));
+
+        // Recovery: the probe succeeds, the circuit closes, the queue drains in order, once each.
+        _api.Down = false;
+        await Eventually.TrueAsync(() => _api.Effects.Count == 10, "the queue drained", Patience);
+        Assert.Equal(keys, _api.Effects);
+        await EventuallyAsync(async () => (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Count == 0, "every action completed", Patience);
+        circuit = await payments.Ask<CircuitView>(GetCircuit.Instance, Patience);
+        Assert.Equal(CircuitState.Closed, circuit.State);
+        Assert.NotNull(circuit.LastTimeToRecovery);
+
+        // The callers' replays after their own restarts are answered from the outbox.
+        var again = await payments.Ask<ActionSucceeded>(new Execute(Charge("queued-3", 3)), Patience);
+        Assert.True(again.Verified);
+        Assert.All(keys, k => Assert.Equal(1, _api.Effects.Count(e => e == k)));
+    }
+
+    [Fact]
+    public async Task Operators_ReorderTheQueue_AndDrainItNow()
+    {
+        var policy = Policy(maxAttempts: 1, threshold: 1);
+        policy.BreakDuration = TimeSpan.FromMinutes(10);
+        var payments = await StartAsync(policy);
+        _api.Down = true;
+        var probe = new TestProbe(_system!);
+        for (var i = 1; i <= 4; i++)
+        {
+            payments.Tell(new Execute(Charge($"op-{i}", i)), probe.Ref);
+        }
+
+        await EventuallyAsync(async () => (await payments.Ask<CircuitView>(GetCircuit.Instance, Patience)) is { State: CircuitState.Open, QueueDepth: 4 }, "open with 4 queued", Patience);
+        var reordered = await payments.Ask<QueueView>(new ReorderQueue(["op-4/charge", "op-2/charge"], "alice"), Patience);
+        Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], reordered.Actions.Select(a => a.IdempotencyKey));
+
+        _api.Down = false;
+        await payments.Ask<CircuitView>(new DrainQueue("alice"), Patience); // without waiting out the 10-minute break
+        await Eventually.TrueAsync(() => _api.Effects.Count == 4, "drained", Patience);
+        Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], _api.Effects);
+    }
+}
