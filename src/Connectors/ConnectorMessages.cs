@@ -71,6 +71,9 @@ public sealed record ConnectorCircuitClosed(DateTimeOffset At, TimeSpan TimeToRe
 /// <summary>Journal: an operator reordered the queue.</summary>
 public sealed record ConnectorQueueReordered(IReadOnlyList<string> Keys, string Operator);
 
+/// <summary>Journal: an operator asked for the queue to be tried now.</summary>
+public sealed record ConnectorDrainRequested(string Operator);
+
 /// <summary>Registers the connector supervisors' journal events.</summary>
 public static class ConnectorJournal
 {
@@ -83,7 +86,8 @@ public static class ConnectorJournal
             .Register("V1.ConnectorActionCompleted", ConnectorJsonContext.Default.ConnectorActionCompleted)
             .Register("V1.ConnectorCircuitOpened", ConnectorJsonContext.Default.ConnectorCircuitOpened)
             .Register("V1.ConnectorCircuitClosed", ConnectorJsonContext.Default.ConnectorCircuitClosed)
-            .Register("V1.ConnectorQueueReordered", ConnectorJsonContext.Default.ConnectorQueueReordered);
+            .Register("V1.ConnectorQueueReordered", ConnectorJsonContext.Default.ConnectorQueueReordered)
+            .Register("V1.ConnectorDrainRequested", ConnectorJsonContext.Default.ConnectorDrainRequested);
     }
 }
 
@@ -92,4 +96,5 @@ public static class ConnectorJournal
 [JsonSerializable(typeof(ConnectorCircuitOpened))]
 [JsonSerializable(typeof(ConnectorCircuitClosed))]
 [JsonSerializable(typeof(ConnectorQueueReordered))]
+[JsonSerializable(typeof(ConnectorDrainRequested))]
 internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

@@ -72,7 +72,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         {
             case RecoveryCompleted:
                 _metrics.ObserveQueue(_connector.Name, () => _pending.Count);
-                _since = Time.GetUtcNow();
+                if (_since == default)
+                {
+                    _since = Time.GetUtcNow(); // closed since this start
+                }
+
                 if (_state == CircuitState.Open)
                 {
                     Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
@@ -133,7 +137,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 Persist(new ConnectorQueueReordered(reorder.Keys, reorder.Operator), e => { Apply(e); Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self); }, new PersistOptions(CausedBy: Actor.Operator(reorder.Operator)));
                 return true;
             case DrainQueue drain:
-                Persist(new ConnectorQueueReordered([], drain.Operator), _ =>
+                Persist(new ConnectorDrainRequested(drain.Operator), _ =>
                 {
                     if (_state == CircuitState.Open)
                     {
@@ -167,7 +171,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             return;
         }
 
-        if (_waiters.TryGetValue(key, out var waiting) || _pending.Exists(p => p.IdempotencyKey == key))
+        if (_pending.Exists(p => p.IdempotencyKey == key))
         {
             _metrics.DuplicatePrevented(_connector.Name);
             Wait(key, sender);
@@ -283,6 +287,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             attempts++;
             try
             {
+                // Once the call succeeded only the read-back is retried: the effect is not asked for twice.
                 response ??= await connector.CallAsync(request, circuit).ConfigureAwait(false);
                 var verified = await connector.VerifyAsync(request, response, circuit).ConfigureAwait(false);
                 return new AttemptsDone(request, response with { Attempts = attempts }, verified, attempts, null);
@@ -452,7 +457,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 _consecutiveFailures = 0;
                 _draining = true;
                 break;
-            case ConnectorQueueReordered reordered when reordered.Keys.Count > 0:
+            case ConnectorQueueReordered reordered:
                 var first = reordered.Keys.Select(k => _pending.Find(p => p.IdempotencyKey == k)).OfType<ConnectorRequest>().ToList();
                 var rest = _pending.Where(p => !first.Contains(p)).ToList();
                 _pending.Clear();

@@ -240,5 +240,17 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         await payments.Ask<CircuitView>(new DrainQueue("alice"), Patience); // without waiting out the 10-minute break
         await Eventually.TrueAsync(() => _api.Effects.Count == 4, "drained", Patience);
         Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], _api.Effects);
+
+        // Both operator actions are audited: journaled with who did them.
+        var audited = new List<(string Type, Actor By)>();
+        await foreach (var e in PersistenceExtension.Get(_system!).Journal.ReadEventsAsync("connector-payments", 1, long.MaxValue))
+        {
+            audited.Add((e.Event.TypeName, e.Metadata.CausedBy));
+        }
+
+        Assert.Contains(("V1.ConnectorQueueReordered", Actor.Operator("alice")), audited);
+        Assert.Contains(("V1.ConnectorDrainRequested", Actor.Operator("alice")), audited);
+        Assert.Single(audited, a => a.Type == "V1.ConnectorCircuitOpened");
+        Assert.Single(audited, a => a.Type == "V1.ConnectorCircuitClosed");
     }
 }
