@@ -7,13 +7,21 @@ public static class Eventually
 {
     /// <summary>Waits until <paramref name="condition"/> holds, checking every few milliseconds.</summary>
     /// <exception cref="TestKitException">It did not hold within <paramref name="timeout"/>; the message says what was expected.</exception>
-    public static async Task TrueAsync(Func<bool> condition, string expectation, TimeSpan? timeout = null)
+    public static Task TrueAsync(Func<bool> condition, string expectation, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return TrueAsync(() => Task.FromResult(condition()), expectation, timeout);
+    }
+
+    /// <summary>Waits until the asynchronous <paramref name="condition"/> holds (an actor's answer, say), checking every few milliseconds.</summary>
+    /// <exception cref="TestKitException">It did not hold within <paramref name="timeout"/>; the message says what was expected.</exception>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string expectation, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
         var limit = timeout ?? TimeSpan.FromSeconds(5);
         var watch = Stopwatch.StartNew();
         var delay = 1;
-        while (!condition())
+        while (!await condition().ConfigureAwait(false))
         {
             if (watch.Elapsed > limit)
             {

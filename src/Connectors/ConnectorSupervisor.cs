@@ -131,7 +131,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self);
                 return true;
             case GetCircuit:
-                Sender.Tell(new CircuitView(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count), Self);
+                Sender.Tell(Circuit(), Self);
                 return true;
             case ReorderQueue reorder:
                 Persist(new ConnectorQueueReordered(reorder.Keys, reorder.Operator), e => { Apply(e); Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self); }, new PersistOptions(CausedBy: Actor.Operator(reorder.Operator)));
@@ -145,7 +145,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                         Self.Tell(Probe.Instance, Self);
                     }
 
-                    Sender.Tell(new CircuitView(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count), Self);
+                    Sender.Tell(Circuit(), Self);
                 }, new PersistOptions(CausedBy: Actor.Operator(drain.Operator)));
                 return true;
             default:
@@ -171,13 +171,13 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             return;
         }
 
-        if (_pending.Exists(p => p.IdempotencyKey == key))
+        if (PositionOf(key) >= 0)
         {
             _metrics.DuplicatePrevented(_connector.Name);
             Wait(key, sender);
             if (_state != CircuitState.Closed)
             {
-                sender.Tell(new ActionQueued(key, _pending.FindIndex(p => p.IdempotencyKey == key)), Self);
+                sender.Tell(new ActionQueued(key, PositionOf(key)), Self);
             }
 
             return;
@@ -201,6 +201,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             Dispatch();
         });
     }
+
+    private CircuitView Circuit() => new(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count);
+
+    /// <summary>Where <paramref name="key"/> stands in the queue; -1 when it is not queued.</summary>
+    private int PositionOf(string key) => _pending.FindIndex(p => p.IdempotencyKey == key);
 
     private void Wait(string key, IActorRef sender)
     {
@@ -354,7 +359,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
             foreach (var (key, waiters) in _waiters)
             {
-                var position = _pending.FindIndex(p => p.IdempotencyKey == key);
+                var position = PositionOf(key);
                 foreach (var waiter in waiters)
                 {
                     waiter.Tell(new ActionQueued(key, position), Self);

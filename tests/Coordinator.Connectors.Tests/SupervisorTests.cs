@@ -65,16 +65,6 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         return _system.ActorOf(ConnectorSupervisor.Props(connector, _metrics), "payments");
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string expectation, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {expectation}");
-            await Task.Delay(20);
-        }
-    }
-
     private static ConnectorRequest Charge(string entity, long amount, string customer = "cus_1")
         => new("payments", "charge", ConnectorRequest.KeyFor(entity, "charge"), $"case-{entity}", new JsonObject { ["amount"] = amount, ["currency"] = "EUR", ["customer"] = customer });
 
@@ -208,7 +198,7 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         _api.Down = false;
         await Eventually.TrueAsync(() => _api.Effects.Count == 10, "the queue drained", Patience);
         Assert.Equal(keys, _api.Effects);
-        await EventuallyAsync(async () => (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Count == 0, "every action completed", Patience);
+        await Eventually.TrueAsync(async () => (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Count == 0, "every action completed", Patience);
         circuit = await payments.Ask<CircuitView>(GetCircuit.Instance, Patience);
         Assert.Equal(CircuitState.Closed, circuit.State);
         Assert.NotNull(circuit.LastTimeToRecovery);
@@ -232,7 +222,7 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
             payments.Tell(new Execute(Charge($"op-{i}", i)), probe.Ref);
         }
 
-        await EventuallyAsync(async () => (await payments.Ask<CircuitView>(GetCircuit.Instance, Patience)) is { State: CircuitState.Open, QueueDepth: 4 }, "open with 4 queued", Patience);
+        await Eventually.TrueAsync(async () => (await payments.Ask<CircuitView>(GetCircuit.Instance, Patience)) is { State: CircuitState.Open, QueueDepth: 4 }, "open with 4 queued", Patience);
         var reordered = await payments.Ask<QueueView>(new ReorderQueue(["op-4/charge", "op-2/charge"], "alice"), Patience);
         Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], reordered.Actions.Select(a => a.IdempotencyKey));
 

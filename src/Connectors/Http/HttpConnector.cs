@@ -193,13 +193,7 @@ public sealed class HttpConnector : IConnector
         var output = new JsonObject();
         foreach (var (field, path) in operation.Output)
         {
-            var node = body;
-            foreach (var segment in path.Split('.'))
-            {
-                node = node is JsonObject obj && obj.TryGetPropertyValue(segment, out var child) ? child : null;
-            }
-
-            if (node is null)
+            if (Walk(body, path) is not { } node)
             {
                 throw Failure("contract", request, $"the response of '{name}' has no '{path}' (mapped to output '{field}')");
             }
@@ -281,11 +275,7 @@ public sealed class HttpConnector : IConnector
         JsonNode? node = reference.StartsWith("input.", StringComparison.Ordinal) ? request.Input
             : reference.StartsWith("output.", StringComparison.Ordinal) ? output
             : throw new ConnectorException(FailureClass.Data, Name, request.Operation, "contract", $"template placeholder '{{{reference}}}' is unknown", "use {input.name}, {output.name}, {key}, {correlation} or {env:NAME} in the operation's templates");
-        foreach (var segment in reference[(reference.IndexOf('.', StringComparison.Ordinal) + 1)..].Split('.'))
-        {
-            node = node is JsonObject obj && obj.TryGetPropertyValue(segment, out var child) ? child : null;
-        }
-
+        node = Walk(node, reference[(reference.IndexOf('.', StringComparison.Ordinal) + 1)..]);
         return node ?? (reference.StartsWith("input.", StringComparison.Ordinal) ? throw Missing(reference, request) : null);
     }
 
@@ -296,6 +286,17 @@ public sealed class HttpConnector : IConnector
     {
         var (lane, fix) = _failures.Classify(outcome);
         return new ConnectorException(lane, Name, request.Operation, outcome, message, fix, status, retryAfter, inner);
+    }
+
+    /// <summary>The value at dotted <paramref name="path"/> below <paramref name="node"/>, or null.</summary>
+    private static JsonNode? Walk(JsonNode? node, string path)
+    {
+        foreach (var segment in path.Split('.'))
+        {
+            node = node is JsonObject obj && obj.TryGetPropertyValue(segment, out var child) ? child : null;
+        }
+
+        return node;
     }
 
     private static string Text(JsonNode node) => node is JsonValue value && value.TryGetValue<string>(out var s) ? s : node.ToJsonString();
