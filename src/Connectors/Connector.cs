@@ -60,6 +60,9 @@ public sealed class ConnectorPolicy
     /// <summary>After recovery, queued actions drain in order at this many per second. <value>Default: 10.</value></summary>
     public double DrainPerSecond { get; set; } = 10;
 
+    /// <summary>An outcome not yet acknowledged by the entity it belongs to (<see cref="ConnectorRequest.ReplyTo"/>) is delivered again after this long. <value>Default: 30 s.</value></summary>
+    public TimeSpan RedeliverAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Every problem with the values of connector <paramref name="name"/>, naming the setting and the fix.</summary>
     public IEnumerable<string> Validate(string name)
     {
@@ -112,6 +115,11 @@ public sealed class ConnectorPolicy
         if (BreakDuration <= TimeSpan.Zero || BreakDuration > TimeSpan.FromHours(1))
         {
             yield return $"{at}:BreakDuration is {BreakDuration}; set above 00:00:00 and at most 01:00:00 (default 00:00:15).";
+        }
+
+        if (RedeliverAfter < TimeSpan.FromMilliseconds(10) || RedeliverAfter > TimeSpan.FromHours(1))
+        {
+            yield return $"{at}:RedeliverAfter is {RedeliverAfter}; set between 00:00:00.010 and 01:00:00 (default 00:00:30).";
         }
     }
 }

@@ -17,6 +17,15 @@ public sealed record ActionFailed(string IdempotencyKey, FailureClass Class, str
 /// <summary>The connector's circuit is open: the action is queued durably and runs when the system recovers.</summary>
 public sealed record ActionQueued(string IdempotencyKey, int Position);
 
+/// <summary>
+/// To a request with a <see cref="ConnectorRequest.ReplyTo"/>: the action is in the outbox (journaled), so its
+/// outcome will reach the entity even if either side restarts. The entity may now acknowledge what caused it.
+/// </summary>
+public sealed record ActionAccepted(string IdempotencyKey);
+
+/// <summary>From the entity to the supervisor: it has journaled the outcome of <paramref name="IdempotencyKey"/>; stop delivering it.</summary>
+public sealed record ActionOutcomeReceived(string IdempotencyKey);
+
 /// <summary>Asks for the queued actions, in the order they will run.</summary>
 public sealed record GetQueue
 {
@@ -59,8 +68,11 @@ public sealed record CircuitView(string Connector, CircuitState State, DateTimeO
 /// <summary>Journal: an action was accepted into the outbox (pending until completed).</summary>
 public sealed record ConnectorActionAccepted(ConnectorRequest Request);
 
-/// <summary>Journal: an action's final outcome; a replay of the same key is answered with it.</summary>
-public sealed record ConnectorActionCompleted(string IdempotencyKey, bool Succeeded, int? Status, JsonObject? Output, bool Verified, int Attempts, FailureClass? Class, string? Outcome, string? Message, string? Fix);
+/// <summary>Journal: an action's final outcome; a replay of the same key is answered with it. With <paramref name="ReplyTo"/>, it is delivered there until acknowledged.</summary>
+public sealed record ConnectorActionCompleted(string IdempotencyKey, bool Succeeded, int? Status, JsonObject? Output, bool Verified, int Attempts, FailureClass? Class, string? Outcome, string? Message, string? Fix, string? ReplyTo = null);
+
+/// <summary>Journal: the entity acknowledged the outcome of <paramref name="IdempotencyKey"/>.</summary>
+public sealed record ConnectorActionDelivered(string IdempotencyKey);
 
 /// <summary>Journal: the circuit opened.</summary>
 public sealed record ConnectorCircuitOpened(DateTimeOffset At, string Outcome, string Message);
@@ -87,7 +99,8 @@ public static class ConnectorJournal
             .Register("V1.ConnectorCircuitOpened", ConnectorJsonContext.Default.ConnectorCircuitOpened)
             .Register("V1.ConnectorCircuitClosed", ConnectorJsonContext.Default.ConnectorCircuitClosed)
             .Register("V1.ConnectorQueueReordered", ConnectorJsonContext.Default.ConnectorQueueReordered)
-            .Register("V1.ConnectorDrainRequested", ConnectorJsonContext.Default.ConnectorDrainRequested);
+            .Register("V1.ConnectorDrainRequested", ConnectorJsonContext.Default.ConnectorDrainRequested)
+            .Register("V1.ConnectorActionDelivered", ConnectorJsonContext.Default.ConnectorActionDelivered);
     }
 }
 
@@ -97,4 +110,5 @@ public static class ConnectorJournal
 [JsonSerializable(typeof(ConnectorCircuitClosed))]
 [JsonSerializable(typeof(ConnectorQueueReordered))]
 [JsonSerializable(typeof(ConnectorDrainRequested))]
+[JsonSerializable(typeof(ConnectorActionDelivered))]
 internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

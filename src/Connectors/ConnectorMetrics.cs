@@ -34,7 +34,7 @@ public sealed class ConnectorMetrics : IDisposable
         _actionsFailed = _meter.CreateCounter<long>("coordinator.connectors.failed", "{action}", "Actions that ended failed, by connector and class (data: parked for an operator).");
         _retries = _meter.CreateCounter<long>("coordinator.connectors.retries", "{retry}", "Transient failures retried.");
         _duplicates = _meter.CreateCounter<long>("coordinator.connectors.duplicates_prevented", "{action}", "Requests for an action already pending or done, answered without another call.");
-        _manual = _meter.CreateCounter<long>("coordinator.connectors.manual_fallbacks", "{action}", "Parked steps an operator resolved by hand or skipped.");
+        _manual = _meter.CreateCounter<long>("coordinator.connectors.manual_fallbacks", "{action}", "Parked steps an operator released, by connector and resolution (Retried, Skipped, Cancelled, ResolvedManually).");
         _recovery = _meter.CreateHistogram<double>("coordinator.connectors.time_to_recovery", "s", "From a circuit opening to the probe that closed it.");
         _meter.CreateObservableGauge("coordinator.connectors.queue_depth", () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("connector", q.Key))), "{action}", "Actions accepted and not yet completed.");
     }
@@ -69,7 +69,8 @@ public sealed class ConnectorMetrics : IDisposable
     }
 
     /// <summary>An operator resolved a parked step by hand (or skipped it).</summary>
-    public void ManualFallback(string connector) => _manual.Add(1, new KeyValuePair<string, object?>("connector", connector));
+    public void ManualFallback(string connector, string resolution)
+        => _manual.Add(1, new KeyValuePair<string, object?>("connector", connector), new KeyValuePair<string, object?>("resolution", resolution));
 
     internal void Recovered(string connector, TimeSpan timeToRecovery)
         => _recovery.Record(timeToRecovery.TotalSeconds, new KeyValuePair<string, object?>("connector", connector));

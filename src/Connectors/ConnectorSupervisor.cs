@@ -15,6 +15,11 @@ namespace Coordinator.Connectors;
 /// <item><b>Transient lane.</b> Retried with exponential backoff and full jitter (or after the
 /// system's <c>Retry-After</c>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
 /// <see cref="ConnectorPolicy.WhenRetriesExhausted"/>.</item>
+/// <item><b>Delivery.</b> A request with a <see cref="ConnectorRequest.ReplyTo"/> is answered
+/// <see cref="ActionAccepted"/> once journaled; its outcome goes to that entity through its
+/// region, and again every <see cref="ConnectorPolicy.RedeliverAfter"/> and after a restart,
+/// until the entity acknowledges it (<see cref="ActionOutcomeReceived"/>). So an entity that
+/// sleeps, restarts or crashes still learns every outcome, and learns it once in effect.</item>
 /// <item><b>Data lane.</b> Completed as failed and answered with <see cref="ActionFailed"/>: the
 /// caller parks that one step for an operator.</item>
 /// <item><b>Infrastructure lane.</b> <see cref="ConnectorPolicy.CircuitFailureThreshold"/> failed
@@ -36,6 +41,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private readonly Dictionary<string, ConnectorActionCompleted> _completed = new(StringComparer.Ordinal);
     private readonly Queue<string> _completedOrder = new();
     private readonly Dictionary<string, List<IActorRef>> _waiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ConnectorActionCompleted Outcome, long SentAt)> _undelivered = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unroutable = new(StringComparer.Ordinal);
     private CircuitState _state = CircuitState.Closed;
     private DateTimeOffset _since;
     private DateTimeOffset _openedAt;
@@ -62,6 +69,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
 
     private TimeProvider Time => Context.System.TimeProvider;
 
+    private Microsoft.Extensions.Logging.ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Connectors");
+
     /// <summary>Props for the supervisor of <paramref name="connector"/>.</summary>
     public static Props Props(IConnector connector, ConnectorMetrics metrics) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics));
 
@@ -72,6 +81,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         {
             case RecoveryCompleted:
                 _metrics.ObserveQueue(_connector.Name, () => _pending.Count);
+                Timers.StartPeriodicTimer("redeliver", Redeliver.Instance, _policy.RedeliverAfter);
+                RedeliverDue(all: true);
                 if (_since == default)
                 {
                     _since = Time.GetUtcNow(); // closed since this start
@@ -111,6 +122,16 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 return true;
             case Tick:
                 Dispatch();
+                return true;
+            case ActionOutcomeReceived { IdempotencyKey: var received }:
+                if (_undelivered.Remove(received))
+                {
+                    PersistAsync(new ConnectorActionDelivered(received), static _ => { });
+                }
+
+                return true;
+            case Redeliver:
+                RedeliverDue(all: false);
                 return true;
             case Probe:
                 if (_state == CircuitState.Open)
@@ -167,6 +188,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         if (_completed.TryGetValue(key, out var completed))
         {
             _metrics.DuplicatePrevented(_connector.Name);
+            if (request.ReplyTo is not null)
+            {
+                sender.Tell(new ActionAccepted(key), Self);
+            }
+
             sender.Tell(Reply(completed), Self);
             return;
         }
@@ -174,12 +200,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         if (PositionOf(key) >= 0)
         {
             _metrics.DuplicatePrevented(_connector.Name);
-            Wait(key, sender);
-            if (_state != CircuitState.Closed)
-            {
-                sender.Tell(new ActionQueued(key, PositionOf(key)), Self);
-            }
-
+            Joined(request, sender);
             return;
         }
 
@@ -192,14 +213,28 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         Persist(new ConnectorActionAccepted(request), e =>
         {
             Apply(e);
-            Wait(key, sender);
-            if (_state != CircuitState.Closed)
-            {
-                sender.Tell(new ActionQueued(key, _pending.Count - 1), Self);
-            }
-
+            Joined(request, sender);
             Dispatch();
         });
+    }
+
+    /// <summary>The caller of a pending action: an entity is told it is accepted (its outcome will be delivered); any other caller waits for the reply.</summary>
+    private void Joined(ConnectorRequest request, IActorRef sender)
+    {
+        var key = request.IdempotencyKey;
+        if (request.ReplyTo is null)
+        {
+            Wait(key, sender);
+        }
+        else
+        {
+            sender.Tell(new ActionAccepted(key), Self);
+        }
+
+        if (_state != CircuitState.Closed)
+        {
+            sender.Tell(new ActionQueued(key, PositionOf(key)), Self);
+        }
     }
 
     private CircuitView Circuit() => new(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count);
@@ -385,7 +420,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 });
             }
 
-            Complete(new ConnectorActionCompleted(key, true, response.Status, response.Output, done.Verified, done.Attempts, null, null, null, null));
+            Complete(new ConnectorActionCompleted(key, true, response.Status, response.Output, done.Verified, done.Attempts, null, null, null, null, done.Request.ReplyTo));
             return;
         }
 
@@ -408,7 +443,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         }
 
         _metrics.ActionFailed(_connector.Name, failure.FailureClass);
-        Complete(new ConnectorActionCompleted(key, false, failure.Status, null, false, done.Attempts, failure.FailureClass, failure.Outcome, failure.Message, failure.Fix));
+        Complete(new ConnectorActionCompleted(key, false, failure.Status, null, false, done.Attempts, failure.FailureClass, failure.Outcome, failure.Message, failure.Fix, done.Request.ReplyTo));
     }
 
     private void Complete(ConnectorActionCompleted completed)
@@ -424,8 +459,39 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 }
             }
 
+            if (e.ReplyTo is not null)
+            {
+                Deliver(e);
+            }
+
             Dispatch();
         });
+
+    /// <summary>Sends an outcome to the entity that asked for it, through its route's region (which starts the entity if needed).</summary>
+    private void Deliver(ConnectorActionCompleted outcome)
+    {
+        _undelivered[outcome.IdempotencyKey] = (outcome, Time.GetTimestamp());
+        var slash = outcome.ReplyTo!.IndexOf('/', StringComparison.Ordinal);
+        var route = slash > 0 ? outcome.ReplyTo[..slash] : outcome.ReplyTo;
+        if (slash > 0 && ConnectorsExtension.Find(Context.System)?.Route(route) is { } region)
+        {
+            region.Tell(new Coordinator.Actors.Sharding.ShardEnvelope(outcome.ReplyTo[(slash + 1)..], Reply(outcome)), Self);
+        }
+        else if (_unroutable.Add(route))
+        {
+            ConnectorLog.Unroutable(Logger, _connector.Name, outcome.IdempotencyKey, outcome.ReplyTo);
+        }
+    }
+
+    /// <summary>Delivers again the outcomes not acknowledged within <see cref="ConnectorPolicy.RedeliverAfter"/> (all of them after recovery), at most 1,000 at a time.</summary>
+    private void RedeliverDue(bool all)
+    {
+        var due = Time.GetTimestamp() - (long)(_policy.RedeliverAfter.TotalSeconds * Time.TimestampFrequency);
+        foreach (var (outcome, _) in _undelivered.Values.Where(u => all || u.SentAt <= due).Take(1_000).ToList())
+        {
+            Deliver(outcome);
+        }
+    }
 
     private static object Reply(ConnectorActionCompleted c)
         => c.Succeeded
@@ -441,6 +507,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 break;
             case ConnectorActionCompleted completed:
                 _pending.RemoveAll(p => p.IdempotencyKey == completed.IdempotencyKey);
+                if (completed.ReplyTo is not null)
+                {
+                    _undelivered[completed.IdempotencyKey] = (completed, 0);
+                }
+
                 _completed[completed.IdempotencyKey] = completed;
                 _completedOrder.Enqueue(completed.IdempotencyKey);
                 while (_completedOrder.Count > OutboxWindow)
@@ -461,6 +532,9 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 _lastRecovery = closed.TimeToRecovery;
                 _consecutiveFailures = 0;
                 _draining = true;
+                break;
+            case ConnectorActionDelivered delivered:
+                _undelivered.Remove(delivered.IdempotencyKey);
                 break;
             case ConnectorQueueReordered reordered:
                 var first = reordered.Keys.Select(k => _pending.Find(p => p.IdempotencyKey == k)).OfType<ConnectorRequest>().ToList();
@@ -484,5 +558,10 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private sealed class Probe
     {
         public static readonly Probe Instance = new();
+    }
+
+    private sealed class Redeliver
+    {
+        public static readonly Redeliver Instance = new();
     }
 }

@@ -15,7 +15,12 @@ namespace Coordinator.Contracts;
 /// <param name="CorrelationId">Ties the call to the case or workflow that caused it (sent as <c>X-Correlation-Id</c>).</param>
 /// <param name="Input">The operation's input values, which its templates refer to as <c>{input.name}</c>.</param>
 /// <param name="Timeout">Per-attempt timeout; null for the connector's default.</param>
-public sealed record ConnectorRequest(string Connector, string Operation, string IdempotencyKey, string CorrelationId, JsonObject Input, TimeSpan? Timeout = null)
+/// <param name="ReplyTo">
+/// The sharded entity that asked, as <c>{route}/{entity id}</c>: its outcome is delivered there,
+/// through the route's region (starting the entity if it sleeps), until it is acknowledged, even
+/// across restarts of either side. Null for a caller that just waits for the reply.
+/// </param>
+public sealed record ConnectorRequest(string Connector, string Operation, string IdempotencyKey, string CorrelationId, JsonObject Input, TimeSpan? Timeout = null, string? ReplyTo = null)
 {
     /// <summary>The idempotency key of <paramref name="step"/> of <paramref name="entityId"/>: the same for every attempt and every replay.</summary>
     public static string KeyFor(string entityId, string step) => $"{entityId}/{step}";

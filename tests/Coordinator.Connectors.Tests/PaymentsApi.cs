@@ -26,6 +26,7 @@ public sealed class PaymentsApi : IAsyncDisposable
     private bool _down;
     private string? _reject;
     private string? _readBack;
+    private bool _hold;
 
     private PaymentsApi(WebApplication app)
     {
@@ -45,6 +46,9 @@ public sealed class PaymentsApi : IAsyncDisposable
 
     /// <summary>The read-back shows this amount instead (a verification mismatch).</summary>
     public string? ReadBackAmount { get => Volatile.Read(ref _readBack); set => Volatile.Write(ref _readBack, value); }
+
+    /// <summary>While true, a charge takes effect and then the call hangs without answering (until the caller goes away).</summary>
+    public bool HoldAfterEffect { get => Volatile.Read(ref _hold); set => Volatile.Write(ref _hold, value); }
 
     /// <summary>Calls answer after this delay.</summary>
     public TimeSpan Delay { get; set; }
@@ -116,6 +120,10 @@ public sealed class PaymentsApi : IAsyncDisposable
             _effects.Enqueue(k);
             return new JsonObject { ["id"] = $"ch_{_charges.Count + 1}_{k.GetHashCode():x}", ["amount"] = body["amount"]!.DeepClone(), ["customer"] = body["customer"]!.DeepClone(), ["status"] = "succeeded" };
         });
+        if (HoldAfterEffect)
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
         return Results.Json(charge);
     }
 

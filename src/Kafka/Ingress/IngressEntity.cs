@@ -17,12 +17,19 @@ namespace Coordinator.Kafka.Ingress;
 /// the journal through <see cref="Apply"/>, so the state is always the fold of the applied
 /// records. Subclasses implement <see cref="Apply"/> as a pure fold and may handle other
 /// messages in <see cref="ReceiveOther"/>.
+/// <para>
+/// A subclass whose records cause work elsewhere may hold a record's completion until that work
+/// is durable (<see cref="Acknowledge"/>), and may stop taking records for a while
+/// (<see cref="AcceptingRecords"/>): they then wait, in order and unjournaled, until
+/// <see cref="ResumeRecords"/>, and the ingress's per-partition cap applies backpressure.
+/// </para>
 /// </summary>
 public abstract class IngressEntity : PersistentActor
 {
     private readonly Dictionary<(string Topic, int Partition), long> _applied = [];
     private readonly HashSet<string> _window = new(StringComparer.Ordinal);
     private readonly Queue<string> _windowOrder = new();
+    private readonly Queue<IngressDelivery> _waiting = new();
     private IngressExtension? _ingress;
     private IngressDelivery? _persisting;
 
@@ -33,6 +40,35 @@ public abstract class IngressEntity : PersistentActor
 
     /// <summary>Folds one applied record into the state; called live after it is journaled and again on recovery. Must be deterministic.</summary>
     protected abstract void Apply(IngressEvent record);
+
+    /// <summary>Whether records are taken now; while false they wait, unjournaled, for <see cref="ResumeRecords"/>. <value>Default: always.</value></summary>
+    protected virtual bool AcceptingRecords => true;
+
+    /// <summary>How many records wait because <see cref="AcceptingRecords"/> is false.</summary>
+    protected int WaitingRecords => _waiting.Count;
+
+    /// <summary>The entity's id: the record key its region routes by.</summary>
+    protected string EntityId => Uri.UnescapeDataString(Self.Path.Name);
+
+    /// <summary>
+    /// The record is journaled and applied: let the ingress count it as processed (so its offset can be
+    /// committed). Override to hold that until the record's consequences are durable elsewhere; a held
+    /// delivery must later be completed, or failed (which rewinds its partition, so it comes again).
+    /// </summary>
+    protected virtual void Acknowledge(IngressDelivery delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        delivery.Complete();
+    }
+
+    /// <summary>Takes the records that waited while <see cref="AcceptingRecords"/> was false, in order, for as long as it stays true.</summary>
+    protected void ResumeRecords()
+    {
+        while (_waiting.Count > 0 && AcceptingRecords)
+        {
+            Receive(_waiting.Dequeue());
+        }
+    }
 
     /// <summary>Handles messages other than records (queries, commands); false if not handled.</summary>
     protected virtual bool ReceiveOther(object message) => false;
@@ -47,7 +83,7 @@ public abstract class IngressEntity : PersistentActor
         {
             Remember(applied.Topic, applied.Partition, applied.Offset, applied.EventId);
             var data = Ingress.Contracts.Read(applied.Type, applied.Version, applied.Data);
-            Apply(new IngressEvent(PersistenceKey, applied.EventId, applied.Type, applied.Version, data, applied.Topic, applied.Partition, applied.Offset, applied.Timestamp));
+            Apply(new IngressEvent(EntityId, applied.EventId, applied.Type, applied.Version, data, applied.Topic, applied.Partition, applied.Offset, applied.Timestamp));
             return true;
         }
 
@@ -62,18 +98,30 @@ public abstract class IngressEntity : PersistentActor
             return ReceiveOther(message);
         }
 
+        if (!AcceptingRecords || _waiting.Count > 0)
+        {
+            _waiting.Enqueue(delivery);
+            return true;
+        }
+
+        Receive(delivery);
+        return true;
+    }
+
+    private void Receive(IngressDelivery delivery)
+    {
         var metrics = Ingress.Metrics;
         if (!delivery.IsCurrent)
         {
             metrics.RecordStale(); // a rewind or revocation superseded it; its replacement follows
-            return true;
+            return;
         }
 
         if (_applied.TryGetValue((delivery.Topic, delivery.Partition), out var last) && delivery.Offset <= last)
         {
             metrics.RecordDuplicate(republished: false);
             delivery.Complete();
-            return true;
+            return;
         }
 
         var record = delivery.Record;
@@ -82,7 +130,7 @@ public abstract class IngressEntity : PersistentActor
             metrics.RecordDuplicate(republished: true);
             _applied[(delivery.Topic, delivery.Partition)] = delivery.Offset;
             delivery.Complete();
-            return true;
+            return;
         }
 
         _persisting = delivery;
@@ -93,11 +141,21 @@ public abstract class IngressEntity : PersistentActor
             _persisting = null;
             Remember(delivery.Topic, delivery.Partition, delivery.Offset, record.EventId);
             Apply(delivery.ToEvent());
-            delivery.Complete();
             var time = Context.System.TimeProvider;
             metrics.RecordApplied(delivery.Topic, delivery.Timestamp, time.GetUtcNow(), time.GetElapsedTime(delivery.ReadAt));
+            Acknowledge(delivery);
         }, options);
-        return true;
+    }
+
+    /// <summary>Records that waited unjournaled are failed, which rewinds their partitions: they come again, to the next incarnation.</summary>
+    protected override void PostStop()
+    {
+        while (_waiting.TryDequeue(out var delivery))
+        {
+            delivery.Fail();
+        }
+
+        base.PostStop();
     }
 
     /// <summary>The write failed: the partition is rewound (so nothing is lost), then the entity stops and recovers on its next record.</summary>
@@ -118,8 +176,6 @@ public abstract class IngressEntity : PersistentActor
 
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
-
-    private string PersistenceKey => Uri.UnescapeDataString(Self.Path.Name);
 
     private void FailPersisting()
     {

@@ -1,0 +1,440 @@
+using System.Text.Json.Nodes;
+using Coordinator.Actors;
+using Coordinator.Actors.Persistence;
+using Coordinator.Connectors;
+using Coordinator.Contracts;
+using Coordinator.Kafka.Ingress;
+using Microsoft.Extensions.Logging;
+
+namespace Coordinator.Workflows;
+
+/// <summary>
+/// An entity fed by Kafka records that acts on the world through supervised connectors, one step
+/// at a time.
+/// <list type="bullet">
+/// <item><b>Runs.</b> Each record starts a run: <see cref="ApplyRecord"/> folds it, then
+/// <see cref="NextStep"/> names the next step from the state, until it returns null. A step's
+/// outcome is folded by <see cref="ApplyStep"/>. Everything is journaled and recovery replays the
+/// same folds, so the state, the active step and its idempotency key come back as they were.</item>
+/// <item><b>Keys.</b> A step's action is keyed <c>{entity}/{event id}/{step}</c> (<c>#n</c> for
+/// an operator's n-th retry): stable across attempts, restarts and replays, so it takes effect once.</item>
+/// <item><b>Holding.</b> While a step is active, later records are journaled and their Kafka
+/// offsets released (the partition flows for every other entity) but they are applied only when
+/// the step ends, in order. At most <see cref="MaxHeldRecords"/> are held; further ones wait
+/// unjournaled and the ingress applies backpressure.</item>
+/// <item><b>Parking.</b> A data failure parks the step as <see cref="StepStatus.NeedsAttention"/>
+/// with the error, the input and the fix. Operator commands (<see cref="RetryStep"/>,
+/// <see cref="SkipStep"/>, <see cref="CancelStep"/>, <see cref="ResolveStepManually"/>) release
+/// it; each is journaled with the operator's name and reason.</item>
+/// <item><b>Nothing lost in between.</b> What caused an action (a record, an earlier outcome, a
+/// retry) is acknowledged only once the connector has the action in its outbox. Outcomes come back
+/// through the entity's region until the entity acknowledges them, so a sleeping, restarted or
+/// crashed entity still learns each one.</item>
+/// </list>
+/// </summary>
+public abstract class StepEntity : IngressEntity, IWithTimers
+{
+    private static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(5);
+    private readonly Queue<IngressEvent> _inbox = new();
+    private readonly HashSet<string> _runSteps = new(StringComparer.Ordinal);
+    private readonly List<object> _unacknowledged = [];
+    private ActiveStep? _active;
+    private string? _trigger;
+    private bool _live;
+    private ConnectorsExtension? _connectors;
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>How many records may be held behind an active step before further ones wait unjournaled. <value>Default: 10,000.</value></summary>
+    protected virtual int MaxHeldRecords => 10_000;
+
+    /// <summary>The region name under which connectors deliver outcomes here. <value>Default: the parent region's actor name.</value></summary>
+    protected virtual string Route => Context.Parent.Path.Name;
+
+    /// <inheritdoc />
+    protected sealed override bool AcceptingRecords => _inbox.Count < MaxHeldRecords;
+
+    private ConnectorsExtension Connectors => _connectors ??= ConnectorsExtension.Find(Context.System)
+        ?? throw new InvalidOperationException($"No connectors are started for actor system {Context.System.Name}; call ConnectorsExtension.Start before starting step entities.");
+
+    private ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Workflows");
+
+    /// <summary>Folds a record into the state when its turn comes. Deterministic: recovery calls it again.</summary>
+    protected abstract void ApplyRecord(IngressEvent record);
+
+    /// <summary>The next step of the current run, from the state; null when the run is done. Deterministic, and a step's name is used once per run.</summary>
+    protected abstract StepPlan? NextStep();
+
+    /// <summary>Folds a concluded step into the state. Deterministic: recovery calls it again.</summary>
+    protected abstract void ApplyStep(StepOutcome outcome);
+
+    /// <summary>Handles other messages (queries); false if not handled.</summary>
+    protected virtual bool ReceiveMessage(object message) => false;
+
+    /// <inheritdoc />
+    protected sealed override void Apply(IngressEvent record)
+    {
+        _inbox.Enqueue(record);
+        Pump();
+    }
+
+    /// <inheritdoc />
+    protected sealed override bool RecoverOther(object message)
+    {
+        switch (message)
+        {
+            case StepSucceeded or StepParked or StepResolved:
+                ApplyEvent(message);
+                return true;
+            case RecoveryCompleted:
+                _live = true;
+                if (_active is { Status: not StepStatus.NeedsAttention })
+                {
+                    Send();
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <inheritdoc />
+    protected sealed override bool ReceiveOther(object message)
+    {
+        switch (message)
+        {
+            case ActionAccepted accepted when accepted.IdempotencyKey == _active?.Key && !_active.Accepted:
+                _active.Accepted = true;
+                Timers.Cancel("resend");
+                Settle();
+                return true;
+            case ActionAccepted:
+                return true;
+            case ActionQueued queued when queued.IdempotencyKey == _active?.Key && _active.Status == StepStatus.Running:
+                _active.Status = StepStatus.Queued;
+                _active.Since = Context.System.TimeProvider.GetUtcNow();
+                return true;
+            case ActionQueued or ActionOutcomeReceived:
+                return true;
+            case ActionSucceeded succeeded:
+                Outcome(succeeded.IdempotencyKey, succeeded);
+                return true;
+            case ActionFailed failed:
+                Outcome(failed.IdempotencyKey, failed);
+                return true;
+            case Resend when _active is { Accepted: false, Status: not StepStatus.NeedsAttention }:
+                Send();
+                return true;
+            case Resend:
+                return true;
+            case StepCommand command:
+                Command(command);
+                return true;
+            case GetSteps:
+                Sender.Tell(new StepsView(EntityId, _active?.View(), _inbox.Count + WaitingRecords), Self);
+                return true;
+            default:
+                return ReceiveMessage(message);
+        }
+    }
+
+    /// <inheritdoc />
+    protected sealed override void Acknowledge(IngressDelivery delivery) => Hold(delivery);
+
+    /// <summary>Deliveries held for an action not yet accepted are failed: their partition rewinds and they come again to the next incarnation, which sends the action again.</summary>
+    protected override void PostStop()
+    {
+        foreach (var held in _unacknowledged)
+        {
+            (held as IngressDelivery)?.Fail();
+        }
+
+        _unacknowledged.Clear();
+        base.PostStop();
+    }
+
+    /// <summary>Applies the next records while no step is active.</summary>
+    private void Pump()
+    {
+        while (_active is null && _inbox.Count > 0)
+        {
+            var record = _inbox.Dequeue();
+            _trigger = record.EventId;
+            _runSteps.Clear();
+            ApplyRecord(record);
+            Advance();
+        }
+
+        if (_live && _active is null)
+        {
+            ResumeRecords();
+        }
+    }
+
+    /// <summary>Starts the run's next step, if any.</summary>
+    private void Advance()
+    {
+        if (NextStep() is not { } plan)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(plan.Name) || !plan.Name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            WorkflowLog.BadStep(Logger, EntityId, plan.Name, "its name must be letters, digits, '-', '_' or '.'", _trigger!);
+            return;
+        }
+
+        if (!_runSteps.Add(plan.Name))
+        {
+            WorkflowLog.BadStep(Logger, EntityId, plan.Name, "it already ran in this run; fold its outcome in ApplyStep so NextStep moves on", _trigger!);
+            return;
+        }
+
+        _active = new ActiveStep(plan, _trigger!, ConnectorRequest.KeyFor(EntityId, $"{_trigger}/{plan.Name}"), Context.System.TimeProvider.GetUtcNow());
+        if (_live)
+        {
+            Send();
+        }
+    }
+
+    /// <summary>Sends the active step's action to its connector (again, after a restart: the key makes it once).</summary>
+    private void Send()
+    {
+        var active = _active!;
+        active.Accepted = false;
+        var request = new ConnectorRequest(active.Plan.Connector, active.Plan.Operation, active.Key, EntityId, active.Plan.Input, active.Plan.Timeout, $"{Route}/{EntityId}");
+        if (Connectors.Supervisor(active.Plan.Connector) is not { } supervisor)
+        {
+            Self.Tell(new ActionFailed(active.Key, FailureClass.Data, "unknown-connector", $"no connector named '{active.Plan.Connector}' is configured", $"declare Coordinator:Connectors:{active.Plan.Connector} (or correct the step's connector), restart, then retry the step", null), Self);
+            return;
+        }
+
+        supervisor.Tell(new Execute(request), Self);
+        Timers.StartSingleTimer("resend", Resend.Instance, ResendInterval);
+    }
+
+    private void Outcome(string key, object outcome)
+    {
+        var active = _active;
+        if (active is null || key != active.Key || active.Status == StepStatus.NeedsAttention)
+        {
+            Sender.Tell(new ActionOutcomeReceived(key), Self); // already folded, or of an earlier revision
+            return;
+        }
+
+        var supervisor = Sender;
+        Timers.Cancel("resend");
+        switch (outcome)
+        {
+            case ActionSucceeded s:
+                Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts), e =>
+                {
+                    ApplyEvent(e);
+                    Hold(new ActionOutcomeReceived(key), supervisor);
+                });
+                return;
+            case ActionFailed { Class: FailureClass.Data } f:
+                var failure = new StepFailure(f.Class, f.Outcome, f.Message, f.Fix, f.Status);
+                Persist(new StepParked(active.Plan.Name, key, active.Plan.Connector, active.Plan.Operation, active.Plan.Input, failure, Context.System.TimeProvider.GetUtcNow()), e =>
+                {
+                    ApplyEvent(e);
+                    Context.System.EventStream.Publish(new StepNeedsAttention(EntityId, _active!.View()));
+                    WorkflowLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
+                    supervisor.Tell(new ActionOutcomeReceived(key), Self);
+                    Settle();
+                });
+                return;
+            default:
+                // Not taken (the connector is saturated) or not finished: ask again shortly.
+                active.Accepted = false;
+                Timers.StartSingleTimer("resend", Resend.Instance, ResendInterval);
+                return;
+        }
+    }
+
+    private void Command(StepCommand command)
+    {
+        var active = _active;
+        string? problem = null;
+        if (string.IsNullOrWhiteSpace(command.Operator))
+        {
+            problem = "Operator is empty; name who decides: operator commands are audited.";
+        }
+        else if (active is null || active.Key != command.IdempotencyKey)
+        {
+            problem = active is null
+                ? $"entity '{EntityId}' has no active step; nothing to resolve."
+                : $"the active step of '{EntityId}' is {active.Key}, not {command.IdempotencyKey}; look again (GetSteps) and name it.";
+        }
+        else if (active.Status != StepStatus.NeedsAttention)
+        {
+            problem = $"step {active.Key} is {active.Status}, not parked; only a parked step takes operator commands.";
+        }
+
+        if (problem is not null)
+        {
+            Sender.Tell(new StepCommandRejected(command.IdempotencyKey, problem), Self);
+            return;
+        }
+
+        (StepResolution Resolution, JsonObject? Input, JsonObject? Output) decision = command switch
+        {
+            RetryStep retry => (StepResolution.Retried, Merge(active!.Plan.Input, retry.Edit), null),
+            SkipStep => (StepResolution.Skipped, null, null),
+            CancelStep => (StepResolution.Cancelled, null, null),
+            ResolveStepManually manual => (StepResolution.ResolvedManually, null, (JsonObject?)manual.Output?.DeepClone()),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "an unknown step command"),
+        };
+        var resolved = new StepResolved(active!.Plan.Name, active.Key, decision.Resolution, decision.Input, decision.Output, command.Operator, command.Reason ?? "", Context.System.TimeProvider.GetUtcNow());
+        var sender = Sender;
+        var connector = active.Plan.Connector;
+        Persist(resolved, e =>
+        {
+            ApplyEvent(e);
+            Connectors.Metrics.ManualFallback(connector, e.Resolution.ToString());
+            Context.System.EventStream.Publish(new StepReleased(EntityId, e.IdempotencyKey, e.Resolution, e.Operator));
+            WorkflowLog.Resolved(Logger, EntityId, e.IdempotencyKey, e.Resolution, e.Operator, e.Reason);
+            Hold(new StepCommandAccepted(e.IdempotencyKey, e.Resolution, e.Resolution == StepResolution.Retried ? _active?.Key : null), sender);
+        }, new PersistOptions(CausedBy: Actor.Operator(command.Operator), CorrelationId: EntityId));
+    }
+
+    /// <summary>Folds a step event (live after it is journaled, and on recovery).</summary>
+    private void ApplyEvent(object @event)
+    {
+        var active = _active ?? throw new InvalidOperationException($"Entity '{EntityId}' has a step event ({@event.GetType().Name}) but no active step: the journal does not match NextStep. Check that NextStep is deterministic.");
+        switch (@event)
+        {
+            case StepSucceeded s:
+                Conclude(new StepOutcome(s.Step, s.IdempotencyKey, StepResolution.Succeeded, s.Output, null));
+                break;
+            case StepParked p:
+                active.Status = StepStatus.NeedsAttention;
+                active.Failure = p.Failure;
+                active.Since = p.At;
+                break;
+            case StepResolved { Resolution: StepResolution.Retried } r:
+                active.Revise(r.Input ?? active.Plan.Input, ConnectorRequest.KeyFor(EntityId, $"{active.TriggeredBy}/{active.Plan.Name}#{active.Revision + 2}"), r.At);
+                if (_live)
+                {
+                    Send();
+                }
+
+                break;
+            case StepResolved r:
+                Conclude(new StepOutcome(r.Step, r.IdempotencyKey, r.Resolution, r.Output, r.Operator));
+                break;
+        }
+    }
+
+    private void Conclude(StepOutcome outcome)
+    {
+        _active = null;
+        ApplyStep(outcome);
+        if (outcome.Resolution != StepResolution.Cancelled)
+        {
+            Advance();
+        }
+
+        Pump();
+    }
+
+    /// <summary>Acknowledges <paramref name="what"/> (a delivery, or a reply to send) now, or once the active step's action is accepted.</summary>
+    private void Hold(object what, IActorRef? to = null)
+    {
+        _unacknowledged.Add(to is null ? what : new Reply(to, what));
+        Settle();
+    }
+
+    private void Settle()
+    {
+        if (_active is { Accepted: false, Status: not StepStatus.NeedsAttention } || _unacknowledged.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var held in _unacknowledged)
+        {
+            switch (held)
+            {
+                case IngressDelivery delivery:
+                    delivery.Complete();
+                    break;
+                case Reply reply:
+                    reply.To.Tell(reply.Message, Self);
+                    break;
+            }
+        }
+
+        _unacknowledged.Clear();
+    }
+
+    /// <summary>RFC 7396 JSON merge patch of <paramref name="input"/> by <paramref name="edit"/>.</summary>
+    private static JsonObject Merge(JsonObject input, JsonObject? edit)
+    {
+        var merged = (JsonObject)input.DeepClone();
+        if (edit is null)
+        {
+            return merged;
+        }
+
+        foreach (var (name, value) in edit)
+        {
+            if (value is null)
+            {
+                merged.Remove(name);
+            }
+            else if (value is JsonObject patch && merged[name] is JsonObject target)
+            {
+                merged[name] = Merge(target, patch);
+            }
+            else
+            {
+                merged[name] = value.DeepClone();
+            }
+        }
+
+        return merged;
+    }
+
+    private sealed record Reply(IActorRef To, object Message);
+
+    private sealed class Resend
+    {
+        public static readonly Resend Instance = new();
+    }
+
+    private sealed class ActiveStep(StepPlan plan, string triggeredBy, string key, DateTimeOffset since)
+    {
+        public StepPlan Plan { get; private set; } = plan;
+
+        public string TriggeredBy { get; } = triggeredBy;
+
+        public string Key { get; private set; } = key;
+
+        public int Revision { get; private set; }
+
+        public StepStatus Status { get; set; } = StepStatus.Running;
+
+        public StepFailure? Failure { get; set; }
+
+        public DateTimeOffset Since { get; set; } = since;
+
+        public bool Accepted { get; set; }
+
+        public void Revise(JsonObject input, string key, DateTimeOffset at)
+        {
+            Plan = Plan with { Input = input };
+            Key = key;
+            Revision++;
+            Status = StepStatus.Running;
+            Failure = null;
+            Since = at;
+            Accepted = false;
+        }
+
+        public StepView View() => new(Plan.Name, Key, Plan.Connector, Plan.Operation, Status, (JsonObject)Plan.Input.DeepClone(), Failure, Since, Revision, TriggeredBy);
+    }
+}

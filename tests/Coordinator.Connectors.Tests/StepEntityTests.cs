@@ -1,0 +1,214 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+using Coordinator.Contracts;
+using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Sql.Sqlite;
+using Coordinator.Workflows;
+using Coordinator.Workflows.OrderNode;
+
+namespace Coordinator.Connectors.Tests;
+
+/// <summary>
+/// Order entities fed by the real Kafka client over the embedded broker, charging a real payments
+/// API through the supervised connector, journaling to a real SQLite file: a data failure parks
+/// exactly its entity, its later records wait in order, and operators release it.
+/// </summary>
+public sealed class StepEntityTests : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private readonly string _directory = Directory.CreateTempSubdirectory("coordinator-steps-").FullName;
+    private readonly EmbeddedKafka _kafka = new();
+    private PaymentsApi _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await PaymentsApi.StartAsync();
+        _kafka.CreateTopic(Orders.Topic, partitions: 4);
+    }
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    public void Dispose()
+    {
+        _kafka.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private Task<OrderNode> StartNodeAsync(string group)
+    {
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl) };
+        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors);
+    }
+
+    private static async Task<StepView> WaitParkedAsync(OrderNode node, string order, int held)
+    {
+        StepsView? steps = null;
+        await Eventually.TrueAsync(
+            async () => (steps = await node.StepsAsync(order)) is { Active.Status: StepStatus.NeedsAttention } && steps.HeldRecords == held,
+            $"order {order} parked with {held} records held (now: {steps})",
+            Patience);
+        return steps!.Active!;
+    }
+
+    private static Task WaitHistoryAsync(OrderNode node, string order, params string[] history)
+    {
+        OrderState? state = null;
+        return Eventually.TrueAsync(
+            async () => (state = await node.OrderAsync(order)).History.SequenceEqual(history),
+            $"order {order} has history {string.Join(',', history)} (now: {(state is null ? "" : string.Join(',', state.History))})",
+            Patience);
+    }
+
+    [Fact]
+    public async Task DataError_ParksExactlyOneEntity_WhileAThousandOthersComplete_RetryWithEditReleasesIt_AndItsHeldRecordsApplyInOrder()
+    {
+        _api.RejectCustomer = "cus_blocked";
+        using var fallbacks = new FallbackListener();
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            for (var i = 0; i < 1_000; i++)
+            {
+                Orders.Place(producer, $"o-{i}", $"placed-{i}", 100 + i, $"cus_{i}");
+                if (i == 10)
+                {
+                    Orders.Place(producer, "o-parked", "placed-x", 4_200, "cus_blocked");
+                }
+
+                if (i is 20 or 500 or 900)
+                {
+                    Orders.Note(producer, "o-parked", $"note-{i}", $"n{i}");
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await StartNodeAsync("park");
+
+        // The one parked: needs attention with the error, the input and the fix; three records held behind it.
+        var parked = await WaitParkedAsync(node, "o-parked", held: 3);
+        Assert.Equal(("charge", "payments", "charge", FailureClass.Data, "http-422", 422), (parked.Step, parked.Connector, parked.Operation, parked.Failure!.Class, parked.Failure.Outcome, parked.Failure.Status));
+        Assert.Equal("cus_blocked", (string?)parked.Input["customer"]);
+        Assert.False(string.IsNullOrWhiteSpace(parked.Failure.Fix));
+        Assert.Equal(ConnectorRequest.KeyFor("o-parked", "placed-x/charge"), parked.IdempotencyKey);
+
+        // The other thousand went on: each charged once, and every partition committed to its end,
+        // the parked entity's partition included (its held records are journaled).
+        await Eventually.TrueAsync(() => _api.Effects.Count == 1_000, "1,000 charges took effect", Patience);
+        var states = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => node.OrderAsync($"o-{i}")));
+        Assert.All(states, s => Assert.Equal([$"placed:placed-{s.Id[2..]}", "charge:Succeeded"], s.History));
+        Assert.All(states, s => Assert.NotNull(s.ChargeId));
+        await Ledger.WaitCommittedToEndAsync(_kafka, "park", Orders.Topic, 4, TimeSpan.FromSeconds(30));
+        Assert.Equal(["placed:placed-x"], (await node.OrderAsync("o-parked")).History);
+        Assert.Equal(1, _api.CallsFor(parked.IdempotencyKey)); // a 422 is not retried
+
+        // Commands that name the wrong step, or no operator, change nothing.
+        Assert.IsType<StepCommandRejected>(await node.CommandAsync("o-parked", new SkipStep("o-parked/other/charge", "alice", "wrong key")));
+        Assert.IsType<StepCommandRejected>(await node.CommandAsync("o-parked", new SkipStep(parked.IdempotencyKey, " ", "no operator")));
+        Assert.IsType<StepCommandRejected>(await node.CommandAsync("o-1", new SkipStep(ConnectorRequest.KeyFor("o-1", "placed-1/charge"), "alice", "not parked")));
+        Assert.Equal(StepStatus.NeedsAttention, (await node.StepsAsync("o-parked")).Active?.Status);
+
+        // Retry with the input edited: a new key, one effect, and the held records apply in order.
+        var accepted = Assert.IsType<StepCommandAccepted>(await node.CommandAsync("o-parked", new RetryStep(parked.IdempotencyKey, new JsonObject { ["customer"] = "cus_unblocked" }, "alice", "finance unblocked the customer")));
+        Assert.Equal($"{parked.IdempotencyKey}#2", accepted.NextKey);
+        await WaitHistoryAsync(node, "o-parked", "placed:placed-x", "charge:Succeeded", "noted:n20", "noted:n500", "noted:n900");
+        Assert.Equal(new StepsView("o-parked", null, 0), await node.StepsAsync("o-parked"));
+        Assert.Equal(1, _api.CallsFor(accepted.NextKey!));
+        Assert.Equal(1_001, _api.Effects.Count);
+        Assert.Equal(1_001, _api.Effects.Distinct().Count());
+
+        // Audited: the resolution is journaled as the operator's, with the edited input and the reason.
+        var journal = new SqliteJournalStore(new SqliteStorage(Path.Combine(_directory, "journal.db")));
+        var rows = await journal.ReadEventsAsync("order-o-parked", 1, long.MaxValue).ToListAsync();
+        var resolvedRow = Assert.Single(rows, r => r.Event.TypeName == "V1.StepResolved");
+        Assert.Equal(Actor.Operator("alice"), resolvedRow.Metadata.CausedBy);
+        var resolved = (StepResolved)new EventTypeRegistry().AddSteps().Deserialize(resolvedRow.Event.TypeName, resolvedRow.Event.Payload);
+        Assert.Equal((StepResolution.Retried, "cus_unblocked", "finance unblocked the customer"), (resolved.Resolution, (string?)resolved.Input!["customer"], resolved.Reason));
+        Assert.Equal(4_200, (long?)resolved.Input["amount"]);
+        Assert.Equal(1, fallbacks.Count("payments", "Retried"));
+    }
+
+    [Fact]
+    public async Task SkipCancelAndManualResolution_EachReleaseTheirEntity_AsTheyShould_AndParkingSurvivesARestart()
+    {
+        _api.RejectCustomer = "cus_blocked";
+        string[] orders = ["skip", "cancel", "manual"];
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            foreach (var order in orders)
+            {
+                Orders.Place(producer, order, $"placed-{order}", 10, "cus_blocked");
+                Orders.Note(producer, order, $"note-{order}", "after");
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        var keys = new Dictionary<string, string>();
+        await using (var first = await StartNodeAsync("resolve"))
+        {
+            foreach (var order in orders)
+            {
+                keys[order] = (await WaitParkedAsync(first, order, held: 1)).IdempotencyKey;
+            }
+        }
+
+        // A new node finds them still parked, records still held, nothing called again.
+        await using var node = await StartNodeAsync("resolve");
+        foreach (var order in orders)
+        {
+            Assert.Equal(keys[order], (await WaitParkedAsync(node, order, held: 1)).IdempotencyKey);
+            Assert.Equal(1, _api.CallsFor(keys[order]));
+        }
+
+        Assert.IsType<StepCommandAccepted>(await node.CommandAsync("skip", new SkipStep(keys["skip"], "bob", "charged elsewhere")));
+        Assert.IsType<StepCommandAccepted>(await node.CommandAsync("cancel", new CancelStep(keys["cancel"], "bob", "customer withdrew")));
+        Assert.IsType<StepCommandAccepted>(await node.CommandAsync("manual", new ResolveStepManually(keys["manual"], new JsonObject { ["id"] = "ch_by_phone" }, "bob", "taken by phone")));
+
+        await WaitHistoryAsync(node, "skip", "placed:placed-skip", "charge:Skipped", "noted:after");
+        await WaitHistoryAsync(node, "cancel", "placed:placed-cancel", "charge:Cancelled", "noted:after");
+        await WaitHistoryAsync(node, "manual", "placed:placed-manual", "charge:ResolvedManually", "noted:after");
+        Assert.Equal("ch_by_phone", (await node.OrderAsync("manual")).ChargeId);
+        Assert.Empty(_api.Effects);
+
+        // A second command on a released step is refused.
+        Assert.IsType<StepCommandRejected>(await node.CommandAsync("skip", new SkipStep(keys["skip"], "bob", "again")));
+    }
+
+    /// <summary>Counts <c>coordinator.connectors.manual_fallbacks</c> by connector and resolution.</summary>
+    private sealed class FallbackListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), long> _counts = new();
+
+        public FallbackListener()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "coordinator.connectors.manual_fallbacks")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? connector = null, resolution = null;
+                foreach (var tag in tags)
+                {
+                    connector = tag.Key == "connector" ? (string?)tag.Value : connector;
+                    resolution = tag.Key == "resolution" ? (string?)tag.Value : resolution;
+                }
+
+                _counts.AddOrUpdate((connector ?? "", resolution ?? ""), value, (_, n) => n + value);
+            });
+            _listener.Start();
+        }
+
+        public long Count(string connector, string resolution) => _counts.GetValueOrDefault((connector, resolution));
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
