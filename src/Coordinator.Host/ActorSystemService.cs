@@ -1,6 +1,7 @@
 using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
 using Coordinator.Actors.Shutdown;
+using Coordinator.Connectors;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace Coordinator.Host;
 /// down through its coordinated shutdown when the host stops (SIGTERM, Ctrl+C), so actors finish
 /// their in-flight work before the process exits.
 /// </summary>
-internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, IOptions<JournalOptions> journalOptions, ILoggerFactory loggerFactory, TimeProvider time, ILogger<ActorSystemService> logger)
+internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, IOptions<JournalOptions> journalOptions, IConfiguration configuration, ConnectorRegistry connectorKinds, ILoggerFactory loggerFactory, TimeProvider time, ILogger<ActorSystemService> logger)
     : IHostedService, IAsyncDisposable
 {
     private NpgsqlDataSource? _dataSource;
@@ -34,12 +35,13 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var journal = journalOptions.Value;
+        var connectors = ConnectorsConfiguration.Build(configuration, connectorKinds); // fails the start, naming each bad setting
         var (journalStore, snapshotStore) = CreateStores(journal);
         Persistence = await PersistenceExtension.StartAsync(System, new PersistenceSettings
         {
             Journal = journalStore,
             SnapshotStore = snapshotStore,
-            Registry = new EventTypeRegistry(),
+            Registry = new EventTypeRegistry().AddConnectors(),
             MaxBatchEvents = journal.MaxBatchEvents,
             MaxPendingEvents = Math.Max(100_000, journal.MaxBatchEvents),
         }, cancellationToken).ConfigureAwait(false);
@@ -50,6 +52,8 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
             "postgres" => $"schema {journal.PostgresSchema}",
             _ => "in memory; events are lost when the process exits",
         });
+        ConnectorsExtension.Start(System, connectors);
+        logger.ConnectorsStarted(connectors.Count, string.Join(", ", connectors.Keys.Order()));
     }
 
     private (IJournalStore, ISnapshotStore) CreateStores(JournalOptions journal)

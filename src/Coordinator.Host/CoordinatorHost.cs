@@ -26,6 +26,7 @@ public static class CoordinatorHost
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Coordinator.Connectors.ConnectorRegistry());
         builder.Services.AddSingleton<ActorSystemService>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
         builder.Services.AddHealthChecks()
@@ -45,6 +46,7 @@ public static class CoordinatorHost
             actorSystem = service.System.Name,
             aliveActors = service.System.AliveActors,
             messagesProcessed = service.System.MessagesProcessed,
+            connectors = Coordinator.Connectors.ConnectorsExtension.Find(service.System)?.Names.Order().ToArray() ?? [],
             endpoints = Endpoints,
         }));
         return app;
