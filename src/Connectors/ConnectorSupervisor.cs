@@ -218,15 +218,12 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         });
     }
 
-    /// <summary>The caller of a pending action: an entity is told it is accepted (its outcome will be delivered); any other caller waits for the reply.</summary>
+    /// <summary>The caller of a pending action waits for it; an entity is also told it is accepted (its outcome will be delivered to its ReplyTo).</summary>
     private void Joined(ConnectorRequest request, IActorRef sender)
     {
         var key = request.IdempotencyKey;
-        if (request.ReplyTo is null)
-        {
-            Wait(key, sender);
-        }
-        else
+        Wait(key, sender); // told when the action is queued; and of its outcome, unless that goes to ReplyTo
+        if (request.ReplyTo is not null)
         {
             sender.Tell(new ActionAccepted(key), Self);
         }
@@ -450,7 +447,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         => Persist(completed, e =>
         {
             Apply(e);
-            if (_waiters.Remove(e.IdempotencyKey, out var waiters))
+            if (_waiters.Remove(e.IdempotencyKey, out var waiters) && e.ReplyTo is null)
             {
                 var reply = Reply(e);
                 foreach (var waiter in waiters)

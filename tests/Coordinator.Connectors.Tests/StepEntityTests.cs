@@ -36,10 +36,10 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private Task<OrderNode> StartNodeAsync(string group)
+    private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null)
     {
         var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
-        var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl) };
+        var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl, tune) };
         return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors);
     }
 
@@ -176,6 +176,65 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
 
         // A second command on a released step is refused.
         Assert.IsType<StepCommandRejected>(await node.CommandAsync("skip", new SkipStep(keys["skip"], "bob", "again")));
+    }
+
+    [Fact]
+    public async Task CircuitOpen_StepsWaitQueued_WorkWithoutTheConnectorGoesOn_ARestartKeepsThem_AndEachTakesEffectOnceAfterRecovery()
+    {
+        static void Tune(ConnectorPolicy p)
+        {
+            p.MaxAttempts = 2;
+            p.CircuitFailureThreshold = 3;
+            p.BreakDuration = TimeSpan.FromMilliseconds(300);
+            p.DrainPerSecond = 200;
+        }
+
+        _api.Down = true;
+        var orders = Enumerable.Range(1, 5).Select(i => $"c-{i}").ToList();
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            foreach (var order in orders)
+            {
+                Orders.Place(producer, order, $"placed-{order}", 25, "cus_ok");
+            }
+
+            for (var i = 1; i <= 3; i++)
+            {
+                Orders.Note(producer, "notes-only", $"note-{i}", $"n{i}");
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        async Task AllQueuedAsync(OrderNode node)
+        {
+            foreach (var order in orders)
+            {
+                await Eventually.TrueAsync(async () => (await node.StepsAsync(order)).Active?.Status == StepStatus.Queued, $"{order}'s charge is queued behind the open circuit", Patience);
+            }
+        }
+
+        await using (var first = await StartNodeAsync("circuit", Tune))
+        {
+            await AllQueuedAsync(first);
+            await WaitHistoryAsync(first, "notes-only", "noted:n1", "noted:n2", "noted:n3"); // needs no connector: goes on
+            var circuit = await first.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience);
+            Assert.NotEqual(CircuitState.Closed, circuit.State);
+        }
+
+        // A restart while the system is still down keeps every step queued, none failed, none parked.
+        await using var node = await StartNodeAsync("circuit", Tune);
+        await AllQueuedAsync(node);
+        Assert.Empty(_api.Effects);
+
+        _api.Down = false;
+        foreach (var order in orders)
+        {
+            await WaitHistoryAsync(node, order, $"placed:placed-{order}", "charge:Succeeded");
+        }
+
+        Assert.Equal(orders.Select(o => ConnectorRequest.KeyFor(o, $"placed-{o}/charge")).Order(), _api.Effects.Order());
+        Assert.Equal(CircuitState.Closed, (await node.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience)).State);
     }
 
     /// <summary>Counts <c>coordinator.connectors.manual_fallbacks</c> by connector and resolution.</summary>

@@ -98,6 +98,24 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task SlowServer_TimesOut_IsRetried_AndWhenRetriesAreExhausted_GoesToTheLaneThePolicyNames()
+    {
+        var policy = Policy(maxAttempts: 3);
+        policy.Timeout = TimeSpan.FromMilliseconds(200);
+        policy.WhenRetriesExhausted = FailureClass.Data;
+        var payments = await StartAsync(policy);
+        _api.Delay = TimeSpan.FromSeconds(5);
+
+        var reply = await payments.Ask<ActionFailed>(new Execute(Charge("case-slow", 10)), Patience);
+
+        Assert.Equal((FailureClass.Data, "timeout"), (reply.Class, reply.Outcome));
+        Assert.Contains("after 3 attempts", reply.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _api.CallsFor("case-slow/charge"));
+        Assert.Equal(2, _metrics.Retries);
+        Assert.Equal(CircuitState.Closed, (await payments.Ask<CircuitView>(GetCircuit.Instance, Patience)).State);
+    }
+
+    [Fact]
     public async Task DataError_IsNotRetried_AndNamesTheFix()
     {
         var payments = await StartAsync(Policy());

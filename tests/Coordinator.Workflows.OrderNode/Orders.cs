@@ -107,12 +107,10 @@ public static class Orders
     public static void Note(IProducer<string, byte[]> producer, string order, string eventId, string note)
         => producer.Produce(Topic, new Message<string, byte[]> { Key = order, Value = JsonSerializer.SerializeToUtf8Bytes(new Envelope<Noted>(eventId, "order.noted", 1, new Noted(note)), OrderJson.Default.EnvelopeNoted) });
 
-    /// <summary>The payments connector against <paramref name="baseUrl"/>, with a policy fit for tests (fast retries, high rate).</summary>
-    public static IConnector Payments(string baseUrl) => new Coordinator.Connectors.Http.HttpConnector("payments", Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions
+    /// <summary>The payments connector against <paramref name="baseUrl"/>, with a policy fit for tests (fast retries, high rate) that <paramref name="tune"/> may change.</summary>
+    public static IConnector Payments(string baseUrl, Action<ConnectorPolicy>? tune = null)
     {
-        Kind = "payments",
-        BaseUrl = baseUrl,
-        Policy = new ConnectorPolicy
+        var policy = new ConnectorPolicy
         {
             MaxConcurrentCalls = 32,
             RatePerSecond = 10_000,
@@ -120,8 +118,10 @@ public static class Orders
             MaxDelay = TimeSpan.FromMilliseconds(50),
             Timeout = TimeSpan.FromSeconds(30),
             RedeliverAfter = TimeSpan.FromSeconds(2),
-        },
-    }));
+        };
+        tune?.Invoke(policy);
+        return new Coordinator.Connectors.Http.HttpConnector("payments", Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions { Kind = "payments", BaseUrl = baseUrl, Policy = policy }));
+    }
 
     /// <summary>An envelope as published.</summary>
     public sealed record Envelope<T>(string Id, string Type, int Version, T Data);
