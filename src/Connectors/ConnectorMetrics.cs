@@ -26,10 +26,10 @@ public sealed class ConnectorMetrics : IDisposable
     private long _duplicatesTotal;
     private long _retriesTotal;
 
-    /// <summary>Creates the meter.</summary>
-    public ConnectorMetrics()
+    /// <summary>Creates the instruments; with <paramref name="system"/>, the meter carries the tag <c>actor.system</c> so that several systems in one process stay apart.</summary>
+    public ConnectorMetrics(string? system = null)
     {
-        _meter = new Meter(MeterName);
+        _meter = new Meter(new MeterOptions(MeterName) { Tags = system is null ? null : [new KeyValuePair<string, object?>("actor.system", system)] });
         _attemptsFailed = _meter.CreateCounter<long>("coordinator.connectors.attempts_failed", "{attempt}", "Failed calls, by connector, class and outcome.");
         _actionsFailed = _meter.CreateCounter<long>("coordinator.connectors.failed", "{action}", "Actions that ended failed, by connector and class (data: parked for an operator).");
         _retries = _meter.CreateCounter<long>("coordinator.connectors.retries", "{retry}", "Transient failures retried.");

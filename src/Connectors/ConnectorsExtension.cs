@@ -39,7 +39,7 @@ public sealed class ConnectorsExtension
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(connectors);
-        metrics ??= new ConnectorMetrics();
+        metrics ??= new ConnectorMetrics(system.Name);
         if (system.GetExtension<ConnectorsExtension>() is not null)
         {
             throw new InvalidOperationException($"Connectors are already started for actor system {system.Name}.");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
@@ -36,7 +35,7 @@ public sealed class CrashTests : IAsyncLifetime, IDisposable
 
         // The server takes the charge, then never answers; the host is killed while it waits.
         _api.HoldAfterEffect = true;
-        using (var first = ChildNode.Start(kafka, journal, _api.BaseUrl, "o-crash"))
+        using (var first = StartNode(kafka, journal, _api.BaseUrl, "o-crash"))
         {
             await Eventually.TrueAsync(() => _api.Effects.Contains(key) || first.HasExited, "the charge took effect at the server", Patience);
             Assert.False(first.HasExited, $"the node exited: {first.Output}");
@@ -47,7 +46,7 @@ public sealed class CrashTests : IAsyncLifetime, IDisposable
         // Restarted: nobody asks the order anything; the connector's outbox sends the action again
         // under the same key, the server answers from its idempotency store, and the outcome reaches the order.
         _api.HoldAfterEffect = false;
-        using (var second = ChildNode.Start(kafka, journal, _api.BaseUrl, "o-crash"))
+        using (var second = StartNode(kafka, journal, _api.BaseUrl, "o-crash"))
         {
             await Eventually.TrueAsync(() => second.Output.Contains("V1.StepSucceeded", StringComparison.Ordinal) || second.HasExited, "the order journaled the charge's success", Patience);
             Assert.False(second.HasExited, $"the node exited: {second.Output}");
@@ -57,75 +56,6 @@ public sealed class CrashTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, _api.CallsFor(key));
     }
 
-    /// <summary>An OrderNode process.</summary>
-    private sealed class ChildNode : IDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _output = new();
-
-        private ChildNode(Process process)
-        {
-            _process = process;
-            _ = Task.Run(async () =>
-            {
-                while (await process.StandardOutput.ReadLineAsync() is { } line)
-                {
-                    lock (_output)
-                    {
-                        _output.AppendLine(line);
-                    }
-                }
-            });
-            _ = Task.Run(async () =>
-            {
-                while (await process.StandardError.ReadLineAsync() is { } line)
-                {
-                    lock (_output)
-                    {
-                        _output.AppendLine(line);
-                    }
-                }
-            });
-        }
-
-        public bool HasExited => _process.HasExited;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
-
-        public static ChildNode Start(EmbeddedKafka kafka, string journal, string paymentsUrl, string watched)
-        {
-            var node = Path.Combine(AppContext.BaseDirectory, "Coordinator.Workflows.OrderNode.dll");
-            var start = new ProcessStartInfo("dotnet", [node, kafka.BootstrapServers, "crash", 2.ToString(CultureInfo.InvariantCulture), journal, paymentsUrl, watched])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            return new ChildNode(Process.Start(start)!);
-        }
-
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true); // SIGKILL
-            _process.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-            }
-
-            _process.Dispose();
-        }
-    }
+    private static ChildProcess StartNode(EmbeddedKafka kafka, string journal, string paymentsUrl, string watched)
+        => ChildProcess.Start("Coordinator.Workflows.OrderNode.dll", [kafka.BootstrapServers, "crash", 2.ToString(CultureInfo.InvariantCulture), journal, paymentsUrl, watched]);
 }

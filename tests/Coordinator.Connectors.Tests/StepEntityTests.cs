@@ -36,11 +36,11 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null)
+    private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null, string? name = null)
     {
         var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
         var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl, tune) };
-        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors);
+        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors, name);
     }
 
     private static async Task<StepView> WaitParkedAsync(OrderNode node, string order, int held)
@@ -66,7 +66,6 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
     public async Task DataError_ParksExactlyOneEntity_WhileAThousandOthersComplete_RetryWithEditReleasesIt_AndItsHeldRecordsApplyInOrder()
     {
         _api.RejectCustomer = "cus_blocked";
-        using var fallbacks = new FallbackListener();
         using (var producer = Ledger.Producer(_kafka))
         {
             for (var i = 0; i < 1_000; i++)
@@ -86,7 +85,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             producer.Flush(TimeSpan.FromSeconds(30));
         }
 
-        await using var node = await StartNodeAsync("park");
+        using var meters = new ConnectorMeters("park-node");
+        await using var node = await StartNodeAsync("park", name: "park-node");
 
         // The one parked: needs attention with the error, the input and the fix; three records held behind it.
         var parked = await WaitParkedAsync(node, "o-parked", held: 3);
@@ -97,9 +97,13 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
 
         // The other thousand went on: each charged once, and every partition committed to its end,
         // the parked entity's partition included (its held records are journaled).
-        await Eventually.TrueAsync(() => _api.Effects.Count == 1_000, "1,000 charges took effect", Patience);
-        var states = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => node.OrderAsync($"o-{i}")));
+        OrderState[] states = [];
+        await Eventually.TrueAsync(
+            async () => (states = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => node.OrderAsync($"o-{i}")))).All(s => s.History.Count == 2),
+            "1,000 orders concluded their charge",
+            Patience);
         Assert.All(states, s => Assert.Equal([$"placed:placed-{s.Id[2..]}", "charge:Succeeded"], s.History));
+        Assert.Equal(1_000, _api.Effects.Count);
         Assert.All(states, s => Assert.NotNull(s.ChargeId));
         await Ledger.WaitCommittedToEndAsync(_kafka, "park", Orders.Topic, 4, TimeSpan.FromSeconds(30));
         Assert.Equal(["placed:placed-x"], (await node.OrderAsync("o-parked")).History);
@@ -128,7 +132,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         var resolved = (StepResolved)new EventTypeRegistry().AddSteps().Deserialize(resolvedRow.Event.TypeName, resolvedRow.Event.Payload);
         Assert.Equal((StepResolution.Retried, "cus_unblocked", "finance unblocked the customer"), (resolved.Resolution, (string?)resolved.Input!["customer"], resolved.Reason));
         Assert.Equal(4_200, (long?)resolved.Input["amount"]);
-        Assert.Equal(1, fallbacks.Count("payments", "Retried"));
+        Assert.Equal(1, meters.Sum("manual_fallbacks", ("connector", "payments"), ("resolution", "Retried")));
+        Assert.Equal(1, meters.Sum("failed", ("connector", "payments"), ("class", "Data")));
     }
 
     [Fact]
@@ -214,18 +219,22 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             }
         }
 
-        await using (var first = await StartNodeAsync("circuit", Tune))
+        using (var firstMeters = new ConnectorMeters("circuit-first"))
+        await using (var first = await StartNodeAsync("circuit", Tune, "circuit-first"))
         {
             await AllQueuedAsync(first);
+            await Eventually.TrueAsync(() => firstMeters.Sum("attempts_failed", ("connector", "payments"), ("class", "Transient"), ("outcome", "http-503")) >= 1, "failed attempts are counted by class and outcome", Patience);
             await WaitHistoryAsync(first, "notes-only", "noted:n1", "noted:n2", "noted:n3"); // needs no connector: goes on
             var circuit = await first.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience);
             Assert.NotEqual(CircuitState.Closed, circuit.State);
         }
 
         // A restart while the system is still down keeps every step queued, none failed, none parked.
-        await using var node = await StartNodeAsync("circuit", Tune);
+        using var meters = new ConnectorMeters("circuit-second");
+        await using var node = await StartNodeAsync("circuit", Tune, "circuit-second");
         await AllQueuedAsync(node);
         Assert.Empty(_api.Effects);
+        Assert.Equal(5, meters.Observe("queue_depth", ("connector", "payments")));
 
         _api.Down = false;
         foreach (var order in orders)
@@ -235,39 +244,58 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(orders.Select(o => ConnectorRequest.KeyFor(o, $"placed-{o}/charge")).Order(), _api.Effects.Order());
         Assert.Equal(CircuitState.Closed, (await node.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience)).State);
+        Assert.Equal(1, meters.Count("time_to_recovery", ("connector", "payments")));
+        Assert.Equal(0, meters.Observe("queue_depth", ("connector", "payments")));
     }
 
-    /// <summary>Counts <c>coordinator.connectors.manual_fallbacks</c> by connector and resolution.</summary>
-    private sealed class FallbackListener : IDisposable
+    /// <summary>Listens to the <c>Coordinator.Connectors</c> meter of one actor system, through System.Diagnostics.Metrics.</summary>
+    private sealed class ConnectorMeters : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), long> _counts = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Instrument, double Value, Dictionary<string, string?> Tags)> _measurements = new();
 
-        public FallbackListener()
+        public ConnectorMeters(string system)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Name == "coordinator.connectors.manual_fallbacks")
+                if (instrument.Meter.Name == ConnectorMetrics.MeterName && instrument.Meter.Tags?.Any(t => t.Key == "actor.system" && (string?)t.Value == system) == true)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string? connector = null, resolution = null;
-                foreach (var tag in tags)
-                {
-                    connector = tag.Key == "connector" ? (string?)tag.Value : connector;
-                    resolution = tag.Key == "resolution" ? (string?)tag.Value : resolution;
-                }
-
-                _counts.AddOrUpdate((connector ?? "", resolution ?? ""), value, (_, n) => n + value);
-            });
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
             _listener.Start();
         }
 
-        public long Count(string connector, string resolution) => _counts.GetValueOrDefault((connector, resolution));
+        /// <summary>The sum of <paramref name="instrument"/>'s measurements that carry every tag given.</summary>
+        public double Sum(string instrument, params (string Key, string Value)[] tags) => Matching(instrument, tags).Sum(m => m.Value);
+
+        /// <summary>How many measurements of <paramref name="instrument"/> carry every tag given.</summary>
+        public int Count(string instrument, params (string Key, string Value)[] tags) => Matching(instrument, tags).Count();
+
+        /// <summary>The current value of an observable gauge.</summary>
+        public double Observe(string instrument, params (string Key, string Value)[] tags)
+        {
+            _listener.RecordObservableInstruments(); // appends the gauge's current value
+            return Matching(instrument, tags).Last().Value;
+        }
 
         public void Dispose() => _listener.Dispose();
+
+        private IEnumerable<(string Instrument, double Value, Dictionary<string, string?> Tags)> Matching(string instrument, (string Key, string Value)[] tags)
+            => _measurements.Where(m => m.Instrument == $"coordinator.connectors.{instrument}" && tags.All(t => m.Tags.GetValueOrDefault(t.Key) == t.Value));
+
+        private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var copy = new Dictionary<string, string?>();
+            foreach (var tag in tags)
+            {
+                copy[tag.Key] = tag.Value?.ToString();
+            }
+
+            _measurements.Enqueue((instrument.Name, value, copy));
+        }
     }
 }

@@ -18,17 +18,7 @@ namespace Coordinator.Host.Tests;
 /// <summary>Connectors declared in the host's configuration, started under supervision, calling a real HTTP server.</summary>
 public sealed class ConnectorHostingTests
 {
-    private static WebApplication BuildHost(params (string Key, string Value)[] settings)
-        => CoordinatorHost.Build([], builder =>
-        {
-            builder.Configuration["Coordinator:ListenUrls"] = "http://127.0.0.1:0";
-            builder.Configuration["Coordinator:Journal:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"coordinator-host-{Guid.NewGuid():N}.db");
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-            foreach (var (key, value) in settings)
-            {
-                builder.Configuration[key] = value;
-            }
-        });
+    private static WebApplication BuildHost(params (string Key, string Value)[] settings) => TestHost.Build(settings);
 
     [Fact]
     public async Task DeclaredConnectors_StartUnderSupervision_AndCallWithTheConfiguredHeadersTokenAndKey()

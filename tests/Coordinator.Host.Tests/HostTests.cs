@@ -11,17 +11,7 @@ namespace Coordinator.Host.Tests;
 /// <summary>The host as it runs: real Kestrel on an ephemeral loopback port, real HTTP.</summary>
 public sealed class HostTests
 {
-    private static WebApplication BuildHost(params (string Key, string Value)[] settings)
-        => CoordinatorHost.Build([], builder =>
-        {
-            builder.Configuration["Coordinator:ListenUrls"] = "http://127.0.0.1:0";
-            builder.Configuration["Coordinator:Journal:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"coordinator-host-{Guid.NewGuid():N}.db");
-            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
-            foreach (var (key, value) in settings)
-            {
-                builder.Configuration[key] = value;
-            }
-        });
+    private static WebApplication BuildHost(params (string Key, string Value)[] settings) => TestHost.Build(settings);
 
     private static Uri Address(WebApplication app)
         => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());

@@ -149,10 +149,10 @@ public sealed class OrderNode : IAsyncDisposable
     /// <summary>The connectors.</summary>
     public ConnectorsExtension Connectors => ConnectorsExtension.Find(System)!;
 
-    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>.</summary>
-    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, TimeProvider? time = null)
+    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one).</summary>
+    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null)
     {
-        var system = ActorSystem.Create($"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { TimeProvider = time ?? TimeProvider.System, LoggerFactory = LedgerNode.DefaultLogging });
+        var system = ActorSystem.Create(name ?? $"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { LoggerFactory = LedgerNode.DefaultLogging });
         await PersistenceExtension.StartAsync(system, new PersistenceSettings
         {
             Journal = journal,
@@ -166,9 +166,9 @@ public sealed class OrderNode : IAsyncDisposable
         var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
         options.Topics.Add(Orders.Topic);
         options.Client["heartbeat.interval.ms"] = "1000";
-        foreach (var (name, value) in EmbeddedKafka.ConsumerSettings)
+        foreach (var (setting, value) in EmbeddedKafka.ConsumerSettings)
         {
-            options.Client[name] = value;
+            options.Client[setting] = value;
         }
 
         var ingress = new KafkaIngress(system, options, new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, LedgerNode.DefaultLogging);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 
@@ -76,16 +75,15 @@ public sealed class CrashTests
     /// <summary>An IngressNode process on the same broker and PostgreSQL schema.</summary>
     private sealed class ChildNode : IDisposable
     {
-        private readonly Process _process;
+        private readonly ChildProcess _process;
         private int _assigned = -1;
         private long _applied;
 
-        private ChildNode(Process process)
-        {
-            _process = process;
-            _ = Task.Run(async () =>
-            {
-                while (await process.StandardOutput.ReadLineAsync() is { } line)
+        private ChildNode(EmbeddedKafka kafka, string group, int partitions, string schema, int commitIntervalMs)
+            => _process = ChildProcess.Start(
+                "Coordinator.Kafka.IngressNode.dll",
+                [kafka.BootstrapServers, group, Topic, partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), TestPostgres.ConnectionString, schema, commitIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                line =>
                 {
                     if (line.StartsWith("assigned ", StringComparison.Ordinal))
                     {
@@ -95,48 +93,25 @@ public sealed class CrashTests
                     {
                         Volatile.Write(ref _applied, long.Parse(line[8..], System.Globalization.CultureInfo.InvariantCulture));
                     }
-                }
-            });
-            _ = process.StandardError.ReadToEndAsync();
-        }
+                });
 
         public static Task<ChildNode> StartAsync(EmbeddedKafka kafka, string group, int partitions, string schema, int commitIntervalMs = 200)
-        {
-            var node = Path.Combine(AppContext.BaseDirectory, "Coordinator.Kafka.IngressNode.dll");
-            var start = new ProcessStartInfo("dotnet", [node, kafka.BootstrapServers, group, Topic, partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), TestPostgres.ConnectionString, schema, commitIntervalMs.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            return Task.FromResult(new ChildNode(Process.Start(start)!));
-        }
+            => Task.FromResult(new ChildNode(kafka, group, partitions, schema, commitIntervalMs));
 
         public async Task WaitForAssignedAsync(int count)
         {
             await Eventually.TrueAsync(() => Volatile.Read(ref _assigned) == count || _process.HasExited, $"the child node owns {count} partitions", Patience);
-            Assert.False(_process.HasExited, "the child node exited");
+            Assert.False(_process.HasExited, $"the child node exited: {_process.Output}");
         }
 
         public async Task WaitForAppliedAsync(long count)
         {
             await Eventually.TrueAsync(() => Volatile.Read(ref _applied) >= count || _process.HasExited, $"the child node applied {count}", Patience);
-            Assert.False(_process.HasExited, "the child node exited");
+            Assert.False(_process.HasExited, $"the child node exited: {_process.Output}");
         }
 
-        public void Kill()
-        {
-            _process.Kill(entireProcessTree: true); // SIGKILL
-            _process.WaitForExit();
-        }
+        public void Kill() => _process.Kill(); // SIGKILL
 
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-            }
-
-            _process.Dispose();
-        }
+        public void Dispose() => _process.Dispose();
     }
 }
