@@ -167,9 +167,9 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             Advance();
         }
 
-        if (_live && _active is null)
+        if (_live)
         {
-            ResumeRecords();
+            ResumeRecords(); // as far as MaxHeldRecords allows
         }
     }
 
@@ -205,7 +205,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     {
         var active = _active!;
         active.Accepted = false;
-        var request = new ConnectorRequest(active.Plan.Connector, active.Plan.Operation, active.Key, EntityId, active.Plan.Input, active.Plan.Timeout, $"{Route}/{EntityId}");
+        var request = new ConnectorRequest(active.Plan.Connector, active.Plan.Operation, active.Key, EntityId, (JsonObject)active.Plan.Input.DeepClone(), active.Plan.Timeout, $"{Route}/{EntityId}");
         if (Connectors.Supervisor(active.Plan.Connector) is not { } supervisor)
         {
             Self.Tell(new ActionFailed(active.Key, FailureClass.Data, "unknown-connector", $"no connector named '{active.Plan.Connector}' is configured", $"declare Coordinator:Connectors:{active.Plan.Connector} (or correct the step's connector), restart, then retry the step", null), Self);

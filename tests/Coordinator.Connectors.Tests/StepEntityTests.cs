@@ -36,12 +36,20 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null, string? name = null)
+    private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null, string? name = null, int maxHeldRecords = 10_000)
     {
         var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
         var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl, tune) };
-        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors, name);
+        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors, name, maxHeldRecords);
     }
+
+    /// <summary>The highest offset <paramref name="group"/> committed on any partition of the order topic (the tests that use it put one key on it).</summary>
+    private Task<long> CommittedAsync(string group) => Task.Run(() =>
+    {
+        using var probe = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = group }).Build();
+        var partitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(Orders.Topic, p)).ToList();
+        return probe.Committed(partitions, TimeSpan.FromSeconds(10)).Max(c => c.Offset.Value);
+    });
 
     private static async Task<StepView> WaitParkedAsync(OrderNode node, string order, int held)
     {
@@ -134,6 +142,37 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Assert.Equal(4_200, (long?)resolved.Input["amount"]);
         Assert.Equal(1, meters.Sum("manual_fallbacks", ("connector", "payments"), ("resolution", "Retried")));
         Assert.Equal(1, meters.Sum("failed", ("connector", "payments"), ("class", "Data")));
+    }
+
+    [Fact]
+    public async Task BeyondMaxHeldRecords_FurtherRecordsWaitUnjournaled_HoldingBackTheirPartition_AndNothingIsLostOrReordered()
+    {
+        _api.RejectCustomer = "cus_blocked";
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            Orders.Place(producer, "full", "placed-full", 10, "cus_blocked");
+            for (var i = 1; i <= 5; i++)
+            {
+                Orders.Note(producer, "full", $"note-full-{i}", $"n{i}");
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await StartNodeAsync("held", maxHeldRecords: 2);
+        var parked = await WaitParkedAsync(node, "full", held: 5);
+
+        // Two are journaled behind the step; three wait unjournaled, so their offsets are not committed.
+        var journal = new SqliteJournalStore(new SqliteStorage(Path.Combine(_directory, "journal.db")));
+        var applied = await journal.ReadEventsAsync("order-full", 1, long.MaxValue).CountAsync(r => r.Event.TypeName == "V1.IngressApplied");
+        Assert.Equal(3, applied);
+        await Eventually.TrueAsync(async () => await CommittedAsync("held") == 3, "the offsets of the journaled records (0-2) are committed", Patience);
+        Assert.Equal(3, node.Ingress.InFlight);
+
+        Assert.IsType<StepCommandAccepted>(await node.CommandAsync("full", new SkipStep(parked.IdempotencyKey, "carol", "charged elsewhere")));
+        await WaitHistoryAsync(node, "full", "placed:placed-full", "charge:Skipped", "noted:n1", "noted:n2", "noted:n3", "noted:n4", "noted:n5");
+        await Eventually.TrueAsync(async () => await CommittedAsync("held") == 6, "all six offsets are committed", Patience);
+        Assert.Equal(0, node.Ingress.InFlight);
     }
 
     [Fact]

@@ -35,6 +35,13 @@ public sealed class ConnectorHostingTests
             return Results.Json(new { id = "ch_1", amount = (long)body["amount"]!, status = "succeeded" });
         });
         api.MapGet("/charges/{id}", (string id) => Results.Json(new { id, amount = 990, status = "succeeded" }));
+        var hooks = new ConcurrentQueue<(string Path, string Body)>();
+        api.MapPost("/hooks/{id}", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            hooks.Enqueue((context.Request.Path.Value!, await reader.ReadToEndAsync()));
+            return Results.Ok();
+        });
         await api.StartAsync();
         var apiUrl = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
 
@@ -49,7 +56,7 @@ public sealed class ConnectorHostingTests
                 ("Coordinator:Connectors:payments:Headers:X-Tenant", "acme"),
                 ("Coordinator:Connectors:payments:Policy:MaxAttempts", "2"),
                 ("Coordinator:Connectors:chat:Kind", "messaging"),
-                ("Coordinator:Connectors:chat:BaseUrl", "http://127.0.0.1:9/hooks/abc"));
+                ("Coordinator:Connectors:chat:BaseUrl", $"{apiUrl}/hooks/T01-abc"));
             await app.StartAsync();
 
             using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()) };
@@ -65,6 +72,13 @@ public sealed class ConnectorHostingTests
             Assert.Equal("ch_1", (string?)reply.Output["id"]);
             Assert.Equal(("Bearer s3cret", "acme", request.IdempotencyKey), Assert.Single(seen));
             Assert.Equal(CircuitState.Closed, (await payments.Ask<CircuitView>(GetCircuit.Instance, TimeSpan.FromSeconds(10))).State);
+
+            // The messaging kind posts to the webhook URL exactly as configured.
+            var chat = ConnectorsExtension.Find(system)!.Supervisor("chat")!;
+            await chat.Ask<ActionSucceeded>(new Execute(new ConnectorRequest("chat", "post", "case-9/notify", "case-9", new JsonObject { ["text"] = "charged 990" })), TimeSpan.FromSeconds(30));
+            var hook = Assert.Single(hooks);
+            Assert.Equal("/hooks/T01-abc", hook.Path);
+            Assert.Equal("charged 990", (string?)JsonNode.Parse(hook.Body)!["text"]);
             await app.StopAsync();
         }
         finally

@@ -37,7 +37,7 @@ public sealed class GetOrder
 public sealed record OrderState(string Id, IReadOnlyList<string> History, string? ChargeId);
 
 /// <summary>The sample step entity: an order charged through the <c>payments</c> connector when placed.</summary>
-public sealed class OrderCase(string id) : StepEntity
+public sealed class OrderCase(string id, int maxHeldRecords = 10_000) : StepEntity
 {
     private readonly List<string> _history = [];
     private Placed? _toCharge;
@@ -45,6 +45,9 @@ public sealed class OrderCase(string id) : StepEntity
 
     /// <inheritdoc />
     public override string PersistenceId => $"order-{id}";
+
+    /// <inheritdoc />
+    protected override int MaxHeldRecords => maxHeldRecords;
 
     /// <inheritdoc />
     protected override void ApplyRecord(IngressEvent record)
@@ -149,8 +152,8 @@ public sealed class OrderNode : IAsyncDisposable
     /// <summary>The connectors.</summary>
     public ConnectorsExtension Connectors => ConnectorsExtension.Find(System)!;
 
-    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one).</summary>
-    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null)
+    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one); an order holds at most <paramref name="maxHeldRecords"/> records behind a step.</summary>
+    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null, int maxHeldRecords = 10_000)
     {
         var system = ActorSystem.Create(name ?? $"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { LoggerFactory = LedgerNode.DefaultLogging });
         await PersistenceExtension.StartAsync(system, new PersistenceSettings
@@ -161,7 +164,7 @@ public sealed class OrderNode : IAsyncDisposable
         });
         await deadLetters.InitializeAsync();
         IngressExtension.Register(system, Orders.Contracts());
-        var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new OrderCase(id)), partitions), "orders");
+        var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new OrderCase(id, maxHeldRecords)), partitions), "orders");
         ConnectorsExtension.Start(system, connectors, new Dictionary<string, IActorRef> { ["orders"] = region });
         var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
         options.Topics.Add(Orders.Topic);

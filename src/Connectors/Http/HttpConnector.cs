@@ -130,7 +130,9 @@ public sealed class HttpConnector : IConnector
 
     private async Task<(int Status, JsonNode? Body)> SendAsync(string name, HttpOperation operation, ConnectorRequest request, JsonObject? output, CancellationToken cancellationToken)
     {
-        using var message = new HttpRequestMessage(new HttpMethod(operation.Method), Render(operation.Path.TrimStart('/'), request, output, urlEncode: true));
+        var path = Render(operation.Path.TrimStart('/'), request, output, urlEncode: true);
+        // An empty path is the base URL itself, as given (a webhook URL must not gain a trailing slash).
+        using var message = new HttpRequestMessage(new HttpMethod(operation.Method), path.Length == 0 ? new Uri(_options.BaseUrl!) : new Uri(path, UriKind.Relative));
         message.Headers.TryAddWithoutValidation("Idempotency-Key", request.IdempotencyKey);
         message.Headers.TryAddWithoutValidation("X-Correlation-Id", request.CorrelationId);
         if (_token is not null)
