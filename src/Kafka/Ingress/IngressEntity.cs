@@ -61,10 +61,14 @@ public abstract class IngressEntity : PersistentActor
         delivery.Complete();
     }
 
-    /// <summary>Takes the records that waited while <see cref="AcceptingRecords"/> was false, in order, for as long as it stays true.</summary>
+    /// <summary>
+    /// Takes the records that waited while <see cref="AcceptingRecords"/> was false, in order, one
+    /// journal write at a time: each applied record calls <see cref="Apply"/>, whose subclass calls
+    /// this again, so <see cref="AcceptingRecords"/> is asked before every record.
+    /// </summary>
     protected void ResumeRecords()
     {
-        while (_waiting.Count > 0 && AcceptingRecords)
+        while (_persisting is null && _waiting.Count > 0 && AcceptingRecords)
         {
             Receive(_waiting.Dequeue());
         }
