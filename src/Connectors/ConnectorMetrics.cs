@@ -22,6 +22,9 @@ public sealed class ConnectorMetrics : IDisposable
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _manual;
     private readonly Histogram<double> _recovery;
+    private readonly Counter<long> _stepsConcluded;
+    private readonly Counter<long> _stepsParked;
+    private long _stepsConcludedTotal;
     private readonly ConcurrentDictionary<string, Func<int>> _queues = new(StringComparer.Ordinal);
     private long _duplicatesTotal;
     private long _retriesTotal;
@@ -36,6 +39,8 @@ public sealed class ConnectorMetrics : IDisposable
         _duplicates = _meter.CreateCounter<long>("coordinator.connectors.duplicates_prevented", "{action}", "Requests for an action already pending or done, answered without another call.");
         _manual = _meter.CreateCounter<long>("coordinator.connectors.manual_fallbacks", "{action}", "Parked steps an operator released, by connector and resolution (Retried, Skipped, Cancelled, ResolvedManually).");
         _recovery = _meter.CreateHistogram<double>("coordinator.connectors.time_to_recovery", "s", "From a circuit opening to the probe that closed it.");
+        _stepsConcluded = _meter.CreateCounter<long>("coordinator.connectors.steps_concluded", "{step}", "Entity steps concluded, by connector and resolution (Succeeded, Skipped, Cancelled, ResolvedManually).");
+        _stepsParked = _meter.CreateCounter<long>("coordinator.connectors.steps_parked", "{step}", "Entity steps parked for an operator, by connector and outcome.");
         _meter.CreateObservableGauge("coordinator.connectors.queue_depth", () => _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("connector", q.Key))), "{action}", "Actions accepted and not yet completed.");
     }
 
@@ -67,6 +72,20 @@ public sealed class ConnectorMetrics : IDisposable
         Interlocked.Increment(ref _duplicatesTotal);
         _duplicates.Add(1, new KeyValuePair<string, object?>("connector", connector));
     }
+
+    /// <summary>Entity steps concluded so far, however they ended.</summary>
+    public long StepsConcluded => Interlocked.Read(ref _stepsConcludedTotal);
+
+    /// <summary>An entity's step concluded.</summary>
+    public void StepConcluded(string connector, string resolution)
+    {
+        Interlocked.Increment(ref _stepsConcludedTotal);
+        _stepsConcluded.Add(1, new KeyValuePair<string, object?>("connector", connector), new KeyValuePair<string, object?>("resolution", resolution));
+    }
+
+    /// <summary>An entity's step was parked for an operator.</summary>
+    public void StepParked(string connector, string outcome)
+        => _stepsParked.Add(1, new KeyValuePair<string, object?>("connector", connector), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>An operator resolved a parked step by hand (or skipped it).</summary>
     public void ManualFallback(string connector, string resolution)

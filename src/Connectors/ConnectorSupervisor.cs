@@ -43,6 +43,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private readonly Dictionary<string, List<IActorRef>> _waiters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ConnectorActionCompleted Outcome, long SentAt)> _undelivered = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unroutable = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(ConnectorRequest Request, IActorRef Sender)>> _accepting = new(StringComparer.Ordinal);
     private CircuitState _state = CircuitState.Closed;
     private DateTimeOffset _since;
     private DateTimeOffset _openedAt;
@@ -204,18 +205,57 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             return;
         }
 
-        if (_pending.Count >= _policy.MaxWaiting)
+        if (_accepting.TryGetValue(key, out var joining))
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            joining.Add((request, sender));
+            return;
+        }
+
+        if (_pending.Count + _accepting.Count >= _policy.MaxWaiting)
         {
             sender.Tell(new ActionFailed(key, FailureClass.Transient, "busy", $"{_connector.Name} has {_pending.Count} actions waiting", "the connector is saturated; retry later or raise Policy:MaxWaiting", null), Self);
             return;
         }
 
-        Persist(new ConnectorActionAccepted(request), e =>
+        // PersistAsync: the supervisor goes on taking requests while this one is written, so the
+        // journal writes many in one batch; requests for the same key meanwhile join it.
+        _accepting[key] = [(request, sender)];
+        PersistAsync(new ConnectorActionAccepted(request), e =>
         {
             Apply(e);
-            Joined(request, sender);
+            if (_accepting.Remove(key, out var callers))
+            {
+                foreach (var (r, s) in callers)
+                {
+                    Joined(r, s);
+                }
+            }
+
             Dispatch();
         });
+    }
+
+    /// <summary>The journal refused an event (nothing written): an accept is answered as busy, a completion runs again later under the same key.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        switch (@event)
+        {
+            case ConnectorActionAccepted { Request.IdempotencyKey: var key } when _accepting.Remove(key, out var callers):
+                foreach (var (_, sender) in callers)
+                {
+                    sender.Tell(new ActionFailed(key, FailureClass.Transient, "busy", $"the journal refused the action: {cause.Message}", "the coordinator is overloaded; send it again shortly", null), Self);
+                }
+
+                break;
+            case ConnectorActionCompleted { IdempotencyKey: var key }:
+                _started.Remove(key);
+                Timers.StartSingleTimer("rate", Tick.Instance, _policy.BaseDelay);
+                break;
+            default:
+                base.OnPersistRejected(cause, @event, sequenceNr);
+                break;
+        }
     }
 
     /// <summary>The caller of a pending action waits for it; an entity is also told it is accepted (its outcome will be delivered to its ReplyTo).</summary>
@@ -403,7 +443,6 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private void Done(AttemptsDone done)
     {
         var key = done.Request.IdempotencyKey;
-        _started.Remove(key);
         if (done.Response is { } response)
         {
             _consecutiveFailures = 0;
@@ -424,6 +463,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         var failure = done.Failure!;
         if (failure.FailureClass == FailureClass.Infrastructure)
         {
+            _started.Remove(key);
             // Stays queued at its place. The circuit is open or opening; a failed probe re-opens it.
             if (_state == CircuitState.HalfOpen)
             {
@@ -443,9 +483,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         Complete(new ConnectorActionCompleted(key, false, failure.Status, null, false, done.Attempts, failure.FailureClass, failure.Outcome, failure.Message, failure.Fix, done.Request.ReplyTo));
     }
 
+    /// <summary>Journals an outcome; the action holds its bulkhead slot (and stays pending) until it is written.</summary>
     private void Complete(ConnectorActionCompleted completed)
-        => Persist(completed, e =>
+        => PersistAsync(completed, e =>
         {
+            _started.Remove(e.IdempotencyKey);
             Apply(e);
             if (_waiters.Remove(e.IdempotencyKey, out var waiters) && e.ReplyTo is null)
             {

@@ -232,6 +232,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             case ActionSucceeded s:
                 Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts), e =>
                 {
+                    Connectors.Metrics.StepConcluded(active.Plan.Connector, nameof(StepResolution.Succeeded));
                     ApplyEvent(e);
                     Hold(new ActionOutcomeReceived(key), supervisor);
                 });
@@ -241,6 +242,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
                 Persist(new StepParked(active.Plan.Name, key, active.Plan.Connector, active.Plan.Operation, active.Plan.Input, failure, Context.System.TimeProvider.GetUtcNow()), e =>
                 {
                     ApplyEvent(e);
+                    Connectors.Metrics.StepParked(active.Plan.Connector, f.Outcome);
                     Context.System.EventStream.Publish(new StepNeedsAttention(EntityId, _active!.View()));
                     WorkflowLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
                     supervisor.Tell(new ActionOutcomeReceived(key), Self);
@@ -295,6 +297,11 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         {
             ApplyEvent(e);
             Connectors.Metrics.ManualFallback(connector, e.Resolution.ToString());
+            if (e.Resolution != StepResolution.Retried)
+            {
+                Connectors.Metrics.StepConcluded(connector, e.Resolution.ToString());
+            }
+
             Context.System.EventStream.Publish(new StepReleased(EntityId, e.IdempotencyKey, e.Resolution, e.Operator));
             WorkflowLog.Resolved(Logger, EntityId, e.IdempotencyKey, e.Resolution, e.Operator, e.Reason);
             Hold(new StepCommandAccepted(e.IdempotencyKey, e.Resolution, e.Resolution == StepResolution.Retried ? _active?.Key : null), sender);

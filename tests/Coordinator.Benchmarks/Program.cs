@@ -2,8 +2,9 @@ using Coordinator.Benchmarks;
 using Coordinator.Benchmarks.Actors;
 using Coordinator.Benchmarks.Ingress;
 using Coordinator.Benchmarks.Persistence;
+using Coordinator.Benchmarks.Steps;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [ingress] [--runs N] [--quick]
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [ingress] [steps] [--runs N] [--quick]
 var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
@@ -24,6 +25,11 @@ if (suites.Count == 0 || suites.Contains("persistence"))
 if (suites.Count == 0 || suites.Contains("ingress"))
 {
     figures.AddRange(await IngressBenchmarks.RunAllAsync(runs, quick));
+}
+
+if (suites.Count == 0 || suites.Contains("steps"))
+{
+    figures.AddRange(await StepBenchmarks.RunAllAsync(runs, quick));
 }
 
 Console.WriteLine("| benchmark | median | best | bar |");

@@ -2,7 +2,6 @@ using System.Globalization;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
-using Coordinator.Workflows.OrderNode;
 
 namespace Coordinator.Connectors.Tests;
 

@@ -5,7 +5,6 @@ using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Persistence.Sql.Sqlite;
 using Coordinator.Workflows;
-using Coordinator.Workflows.OrderNode;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -142,6 +141,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Assert.Equal(4_200, (long?)resolved.Input["amount"]);
         Assert.Equal(1, meters.Sum("manual_fallbacks", ("connector", "payments"), ("resolution", "Retried")));
         Assert.Equal(1, meters.Sum("failed", ("connector", "payments"), ("class", "Data")));
+        Assert.Equal(1, meters.Sum("steps_parked", ("connector", "payments"), ("outcome", "http-422")));
+        Assert.Equal(1_001, meters.Sum("steps_concluded", ("connector", "payments"), ("resolution", "Succeeded")));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Coordinator.Connectors.Tests;
+namespace Coordinator.Workflows.OrderNode;
 
 /// <summary>
 /// A real payments API on 127.0.0.1, scriptable per test: answers 200, 4xx, 5xx, 429 with

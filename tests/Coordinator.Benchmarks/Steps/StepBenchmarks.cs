@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Coordinator.Actors.Persistence;
+using Coordinator.Actors.TestKit;
+using Coordinator.Connectors;
+using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Sql.Postgres;
+using Coordinator.Workflows.OrderNode;
+using Npgsql;
+
+namespace Coordinator.Benchmarks.Steps;
+
+/// <summary>
+/// Steps through a supervised connector, end to end: <c>order.placed</c> records on 8 partitions,
+/// each one order entity whose charge goes through the payments connector (a call and a read-back
+/// against a real HTTP server on loopback) and whose outcome is journaled, all in PostgreSQL.
+/// </summary>
+internal static class StepBenchmarks
+{
+    private const int Partitions = 8;
+    private static int _run;
+
+    public static async Task<List<Figure>> RunAllAsync(int runs, bool quick)
+    {
+        var orders = quick ? 1_000 : 5_000;
+        return
+        [
+            await Harness.MeasureAsync($"Connector steps, Kafka → entity → payments (call + read-back) → outcome journaled, PostgreSQL, {orders:N0} orders", "steps/s", true, "report", runs,
+                () => ThroughputAsync(orders)),
+        ];
+    }
+
+    private static async Task<double> ThroughputAsync(int orders)
+    {
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Orders.Topic, Partitions);
+        using (var producer = Ledger.Producer(kafka, lingerMs: 5))
+        {
+            for (var n = 0; n < orders; n++)
+            {
+                Orders.Place(producer, $"order-{n}", $"placed-{n}", 100 + n, $"cus_{n}");
+            }
+
+            producer.Flush(TimeSpan.FromMinutes(2));
+        }
+
+        await using var api = await PaymentsApi.StartAsync();
+        var schema = $"steps_bench_{Environment.ProcessId}_{Interlocked.Increment(ref _run)}";
+        await using var dataSource = NpgsqlDataSource.Create(TestPostgres.ConnectionString);
+        var options = new PostgresOptions { Schema = schema };
+        var journal = new PostgresJournalStore(dataSource, options);
+        await journal.InitializeAsync();
+        try
+        {
+            var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(api.BaseUrl, p => p.MaxConcurrentCalls = 64) };
+            var start = Stopwatch.GetTimestamp();
+            await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, journal, new PostgresSnapshotStore(dataSource, options), new MemoryDeadLetterStore(), connectors);
+            await Eventually.TrueAsync(() => node.Connectors.Metrics.StepsConcluded == orders, $"{orders} steps concluded", TimeSpan.FromMinutes(10));
+            var seconds = Harness.Seconds(start);
+            if (api.Effects.Count != orders)
+            {
+                throw new InvalidOperationException($"{api.Effects.Count} charges took effect, expected {orders}.");
+            }
+
+            return orders / seconds;
+        }
+        finally
+        {
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}
