@@ -63,6 +63,9 @@ public sealed class ConnectorPolicy
     /// <summary>An outcome not yet acknowledged by the entity it belongs to (<see cref="ConnectorRequest.ReplyTo"/>) is delivered again after this long. <value>Default: 30 s.</value></summary>
     public TimeSpan RedeliverAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The supervisor saves a snapshot (queue, outbox window, circuit) every this many journal events, so a restart replays only what followed; 0 never. <value>Default: 10,000.</value></summary>
+    public int SnapshotEvery { get; set; } = 10_000;
+
     /// <summary>Every problem with the values of connector <paramref name="name"/>, naming the setting and the fix.</summary>
     public IEnumerable<string> Validate(string name)
     {
@@ -115,6 +118,11 @@ public sealed class ConnectorPolicy
         if (BreakDuration <= TimeSpan.Zero || BreakDuration > TimeSpan.FromHours(1))
         {
             yield return $"{at}:BreakDuration is {BreakDuration}; set above 00:00:00 and at most 01:00:00 (default 00:00:15).";
+        }
+
+        if (SnapshotEvery is < 0 or (> 0 and < 10))
+        {
+            yield return $"{at}:SnapshotEvery is {SnapshotEvery}; set 0 (never) or 10 or more (default 10,000).";
         }
 
         if (RedeliverAfter < TimeSpan.FromMilliseconds(10) || RedeliverAfter > TimeSpan.FromHours(1))

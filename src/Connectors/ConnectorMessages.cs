@@ -86,6 +86,18 @@ public sealed record ConnectorQueueReordered(IReadOnlyList<string> Keys, string 
 /// <summary>Journal: an operator asked for the queue to be tried now.</summary>
 public sealed record ConnectorDrainRequested(string Operator);
 
+/// <summary>Snapshot of a supervisor: its queue, its outbox window, the outcomes not yet acknowledged, and its circuit.</summary>
+public sealed record ConnectorSnapshot(
+    IReadOnlyList<ConnectorRequest> Pending,
+    IReadOnlyList<ConnectorActionCompleted> Completed,
+    IReadOnlyList<ConnectorActionCompleted> Undelivered,
+    CircuitState State,
+    DateTimeOffset Since,
+    DateTimeOffset OpenedAt,
+    int Opened,
+    TimeSpan? LastRecovery,
+    bool Draining);
+
 /// <summary>Registers the connector supervisors' journal events.</summary>
 public static class ConnectorJournal
 {
@@ -100,7 +112,8 @@ public static class ConnectorJournal
             .Register("V1.ConnectorCircuitClosed", ConnectorJsonContext.Default.ConnectorCircuitClosed)
             .Register("V1.ConnectorQueueReordered", ConnectorJsonContext.Default.ConnectorQueueReordered)
             .Register("V1.ConnectorDrainRequested", ConnectorJsonContext.Default.ConnectorDrainRequested)
-            .Register("V1.ConnectorActionDelivered", ConnectorJsonContext.Default.ConnectorActionDelivered);
+            .Register("V1.ConnectorActionDelivered", ConnectorJsonContext.Default.ConnectorActionDelivered)
+            .Register("V1.ConnectorSnapshot", ConnectorJsonContext.Default.ConnectorSnapshot);
     }
 }
 
@@ -111,4 +124,5 @@ public static class ConnectorJournal
 [JsonSerializable(typeof(ConnectorQueueReordered))]
 [JsonSerializable(typeof(ConnectorDrainRequested))]
 [JsonSerializable(typeof(ConnectorActionDelivered))]
+[JsonSerializable(typeof(ConnectorSnapshot))]
 internal sealed partial class ConnectorJsonContext : JsonSerializerContext;

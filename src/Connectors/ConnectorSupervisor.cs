@@ -75,11 +75,21 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     /// <summary>Props for the supervisor of <paramref name="connector"/>.</summary>
     public static Props Props(IConnector connector, ConnectorMetrics metrics) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics));
 
+    /// <summary>Every <see cref="ConnectorPolicy.SnapshotEvery"/> events the outbox, the queue and the circuit are saved, so recovery replays only what followed.</summary>
+    protected override int SnapshotEvery => _policy.SnapshotEvery;
+
+    /// <inheritdoc />
+    protected override object? SnapshotState()
+        => new ConnectorSnapshot([.. _pending], [.. _completedOrder.Select(k => _completed[k])], [.. _undelivered.Values.Select(u => u.Outcome)], _state == CircuitState.HalfOpen ? CircuitState.Open : _state, _since, _openedAt, _opened, _lastRecovery, _draining); // a probe in flight is not state: recovery probes again
+
     /// <inheritdoc />
     protected override bool ReceiveRecover(object message)
     {
         switch (message)
         {
+            case SnapshotOffer { Snapshot: ConnectorSnapshot snapshot }:
+                Restore(snapshot);
+                return true;
             case RecoveryCompleted:
                 _metrics.ObserveQueue(_connector.Name, () => _pending.Count);
                 Timers.StartPeriodicTimer("redeliver", Redeliver.Instance, _policy.RedeliverAfter);
@@ -133,6 +143,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 return true;
             case Redeliver:
                 RedeliverDue(all: false);
+                return true;
+            case SaveSnapshotSuccess:
+                return true;
+            case SaveSnapshotFailure failure:
+                ConnectorLog.SnapshotFailed(Logger, failure.Cause, _connector.Name, failure.SequenceNr);
                 return true;
             case Probe:
                 if (_state == CircuitState.Open)
@@ -583,6 +598,27 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 _pending.AddRange(rest);
                 break;
         }
+    }
+
+    private void Restore(ConnectorSnapshot snapshot)
+    {
+        _pending.Clear();
+        _pending.AddRange(snapshot.Pending);
+        _completed.Clear();
+        _completedOrder.Clear();
+        foreach (var completed in snapshot.Completed)
+        {
+            _completed[completed.IdempotencyKey] = completed;
+            _completedOrder.Enqueue(completed.IdempotencyKey);
+        }
+
+        _undelivered.Clear();
+        foreach (var outcome in snapshot.Undelivered)
+        {
+            _undelivered[outcome.IdempotencyKey] = (outcome, 0);
+        }
+
+        (_state, _since, _openedAt, _opened, _lastRecovery, _draining) = (snapshot.State, snapshot.Since, snapshot.OpenedAt, snapshot.Opened, snapshot.LastRecovery, snapshot.Draining);
     }
 
     private sealed record AttemptsDone(ConnectorRequest Request, ConnectorResponse? Response, bool Verified, int Attempts, ConnectorException? Failure);

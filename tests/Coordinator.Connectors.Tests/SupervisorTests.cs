@@ -228,6 +228,49 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Snapshots_CarryTheOutboxTheQueueAndTheCircuit_SoRecoveryNeedsNoOlderEvents()
+    {
+        var policy = Policy(maxAttempts: 1, threshold: 1);
+        policy.SnapshotEvery = 10;
+        policy.BreakDuration = TimeSpan.FromHours(1); // no probe: the queue stays as it is until drained
+        var payments = await StartAsync(policy);
+        for (var i = 1; i <= 10; i++)
+        {
+            await payments.Ask<ActionSucceeded>(new Execute(Charge($"snap-{i}", i)), Patience); // 20 events
+        }
+
+        _api.Down = true;
+        var probe = new TestProbe(_system!);
+        var queuedKeys = Enumerable.Range(1, 9).Select(i => $"held-{i}/charge").ToList();
+        for (var i = 1; i <= 9; i++)
+        {
+            payments.Tell(new Execute(Charge($"held-{i}", 100 + i)), probe.Ref); // 9 accepted + 1 opened: 30 events
+            await probe.ExpectMsgAsync<ActionQueued>(timeout: Patience);
+        }
+
+        // The snapshot at event 30 holds everything; the events before it are deleted.
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        StoredSnapshot? snapshot = null;
+        await Eventually.TrueAsync(async () => (snapshot = await new SqliteSnapshotStore(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: 30 }, "a snapshot at event 30", Patience);
+        await _system!.Terminate();
+        _system = null;
+        await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
+
+        payments = await StartAsync(policy);
+        var circuit = await payments.Ask<CircuitView>(GetCircuit.Instance, Patience);
+        Assert.Equal((CircuitState.Open, 1, 9), (circuit.State, circuit.Opened, circuit.QueueDepth));
+        Assert.Equal(queuedKeys, (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Select(a => a.IdempotencyKey));
+        var replayed = await payments.Ask<ActionSucceeded>(new Execute(Charge("snap-4", 4)), Patience);
+        Assert.Equal(1, _api.CallsFor("snap-4/charge")); // answered from the snapshot's outbox
+        Assert.True(replayed.Verified);
+
+        _api.Down = false;
+        await payments.Ask<CircuitView>(new DrainQueue("dora"), Patience);
+        await Eventually.TrueAsync(() => _api.Effects.Count == 19, "the queue drained", Patience);
+        Assert.Equal(queuedKeys, _api.Effects.Skip(10));
+    }
+
+    [Fact]
     public async Task Operators_ReorderTheQueue_AndDrainItNow()
     {
         var policy = Policy(maxAttempts: 1, threshold: 1);
