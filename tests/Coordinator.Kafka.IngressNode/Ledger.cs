@@ -181,6 +181,14 @@ public sealed class LedgerNode : IAsyncDisposable
         await deadLetters.InitializeAsync();
         var extension = IngressExtension.Register(system, Ledger.Contracts());
         var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new LedgerEntity(id)), partitions, sharding), "ledgers");
+        var ingress = new KafkaIngress(system, ConsumerOptions(bootstrapServers, group, topic), settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
+        ingress.Start();
+        return new LedgerNode(system, region, ingress, extension);
+    }
+
+    /// <summary>Consumer options of a test node on the embedded broker: a 6 s session, 1 s heartbeats, and the embedded broker's fetch settings.</summary>
+    public static KafkaOptions ConsumerOptions(string bootstrapServers, string group, string topic)
+    {
         var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
         options.Topics.Add(topic);
         options.Client["heartbeat.interval.ms"] = "1000";
@@ -189,9 +197,7 @@ public sealed class LedgerNode : IAsyncDisposable
             options.Client[name] = value;
         }
 
-        var ingress = new KafkaIngress(system, options, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
-        ingress.Start();
-        return new LedgerNode(system, region, ingress, extension);
+        return options;
     }
 
     /// <summary>A ledger's state (starting and recovering it if needed).</summary>

@@ -6,8 +6,6 @@ using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
 using Coordinator.Actors.Sharding;
 using Coordinator.Connectors;
-using Coordinator.Kafka.Configuration;
-using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
 
@@ -166,15 +164,7 @@ public sealed class OrderNode : IAsyncDisposable
         IngressExtension.Register(system, Orders.Contracts());
         var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new OrderCase(id, maxHeldRecords)), partitions), "orders");
         ConnectorsExtension.Start(system, connectors, new Dictionary<string, IActorRef> { ["orders"] = region });
-        var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
-        options.Topics.Add(Orders.Topic);
-        options.Client["heartbeat.interval.ms"] = "1000";
-        foreach (var (setting, value) in EmbeddedKafka.ConsumerSettings)
-        {
-            options.Client[setting] = value;
-        }
-
-        var ingress = new KafkaIngress(system, options, new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, LedgerNode.DefaultLogging);
+        var ingress = new KafkaIngress(system, LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic), new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, LedgerNode.DefaultLogging);
         ingress.Start();
         return new OrderNode(system, region, ingress);
     }
