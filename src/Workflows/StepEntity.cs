@@ -245,8 +245,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
                     Connectors.Metrics.StepParked(active.Plan.Connector, f.Outcome);
                     Context.System.EventStream.Publish(new StepNeedsAttention(EntityId, _active!.View()));
                     WorkflowLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
-                    supervisor.Tell(new ActionOutcomeReceived(key), Self);
-                    Settle();
+                    Hold(new ActionOutcomeReceived(key), supervisor); // parked: settles at once, with anything held before
                 });
                 return;
             default:

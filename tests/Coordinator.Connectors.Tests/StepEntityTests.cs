@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
@@ -43,12 +42,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>The highest offset <paramref name="group"/> committed on any partition of the order topic (the tests that use it put one key on it).</summary>
-    private Task<long> CommittedAsync(string group) => Task.Run(() =>
-    {
-        using var probe = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = group }).Build();
-        var partitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(Orders.Topic, p)).ToList();
-        return probe.Committed(partitions, TimeSpan.FromSeconds(10)).Max(c => c.Offset.Value);
-    });
+    private Task<long> CommittedAsync(string group) => Task.Run(() => Ledger.Committed(_kafka, group, Orders.Topic, 4).Max());
 
     private static async Task<StepView> WaitParkedAsync(OrderNode node, string order, int held)
     {
@@ -92,7 +86,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             producer.Flush(TimeSpan.FromSeconds(30));
         }
 
-        using var meters = new ConnectorMeters("park-node");
+        using var meters = new MetricsCapture(ConnectorMetrics.MeterName, "park-node");
         await using var node = await StartNodeAsync("park", name: "park-node");
 
         // The one parked: needs attention with the error, the input and the fix; three records held behind it.
@@ -139,10 +133,10 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         var resolved = (StepResolved)new EventTypeRegistry().AddSteps().Deserialize(resolvedRow.Event.TypeName, resolvedRow.Event.Payload);
         Assert.Equal((StepResolution.Retried, "cus_unblocked", "finance unblocked the customer"), (resolved.Resolution, (string?)resolved.Input!["customer"], resolved.Reason));
         Assert.Equal(4_200, (long?)resolved.Input["amount"]);
-        Assert.Equal(1, meters.Sum("manual_fallbacks", ("connector", "payments"), ("resolution", "Retried")));
-        Assert.Equal(1, meters.Sum("failed", ("connector", "payments"), ("class", "Data")));
-        Assert.Equal(1, meters.Sum("steps_parked", ("connector", "payments"), ("outcome", "http-422")));
-        Assert.Equal(1_001, meters.Sum("steps_concluded", ("connector", "payments"), ("resolution", "Succeeded")));
+        Assert.Equal(1, meters.Sum("coordinator.connectors.manual_fallbacks", ("connector", "payments"), ("resolution", "Retried")));
+        Assert.Equal(1, meters.Sum("coordinator.connectors.failed", ("connector", "payments"), ("class", "Data")));
+        Assert.Equal(1, meters.Sum("coordinator.connectors.steps_parked", ("connector", "payments"), ("outcome", "http-422")));
+        Assert.Equal(1_001, meters.Sum("coordinator.connectors.steps_concluded", ("connector", "payments"), ("resolution", "Succeeded")));
     }
 
     [Fact]
@@ -259,22 +253,22 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             }
         }
 
-        using (var firstMeters = new ConnectorMeters("circuit-first"))
+        using (var firstMeters = new MetricsCapture(ConnectorMetrics.MeterName, "circuit-first"))
         await using (var first = await StartNodeAsync("circuit", Tune, "circuit-first"))
         {
             await AllQueuedAsync(first);
-            await Eventually.TrueAsync(() => firstMeters.Sum("attempts_failed", ("connector", "payments"), ("class", "Transient"), ("outcome", "http-503")) >= 1, "failed attempts are counted by class and outcome", Patience);
+            await Eventually.TrueAsync(() => firstMeters.Sum("coordinator.connectors.attempts_failed", ("connector", "payments"), ("class", "Transient"), ("outcome", "http-503")) >= 1, "failed attempts are counted by class and outcome", Patience);
             await WaitHistoryAsync(first, "notes-only", "noted:n1", "noted:n2", "noted:n3"); // needs no connector: goes on
             var circuit = await first.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience);
             Assert.NotEqual(CircuitState.Closed, circuit.State);
         }
 
         // A restart while the system is still down keeps every step queued, none failed, none parked.
-        using var meters = new ConnectorMeters("circuit-second");
+        using var meters = new MetricsCapture(ConnectorMetrics.MeterName, "circuit-second");
         await using var node = await StartNodeAsync("circuit", Tune, "circuit-second");
         await AllQueuedAsync(node);
         Assert.Empty(_api.Effects);
-        Assert.Equal(5, meters.Observe("queue_depth", ("connector", "payments")));
+        Assert.Equal(5, meters.Last("coordinator.connectors.queue_depth", ("connector", "payments")));
 
         _api.Down = false;
         foreach (var order in orders)
@@ -284,58 +278,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(orders.Select(o => ConnectorRequest.KeyFor(o, $"placed-{o}/charge")).Order(), _api.Effects.Order());
         Assert.Equal(CircuitState.Closed, (await node.Connectors.Supervisor("payments")!.Ask<CircuitView>(GetCircuit.Instance, Patience)).State);
-        Assert.Equal(1, meters.Count("time_to_recovery", ("connector", "payments")));
-        Assert.Equal(0, meters.Observe("queue_depth", ("connector", "payments")));
-    }
-
-    /// <summary>Listens to the <c>Coordinator.Connectors</c> meter of one actor system, through System.Diagnostics.Metrics.</summary>
-    private sealed class ConnectorMeters : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Instrument, double Value, Dictionary<string, string?> Tags)> _measurements = new();
-
-        public ConnectorMeters(string system)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == ConnectorMetrics.MeterName && instrument.Meter.Tags?.Any(t => t.Key == "actor.system" && (string?)t.Value == system) == true)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-            _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
-            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
-            _listener.Start();
-        }
-
-        /// <summary>The sum of <paramref name="instrument"/>'s measurements that carry every tag given.</summary>
-        public double Sum(string instrument, params (string Key, string Value)[] tags) => Matching(instrument, tags).Sum(m => m.Value);
-
-        /// <summary>How many measurements of <paramref name="instrument"/> carry every tag given.</summary>
-        public int Count(string instrument, params (string Key, string Value)[] tags) => Matching(instrument, tags).Count();
-
-        /// <summary>The current value of an observable gauge.</summary>
-        public double Observe(string instrument, params (string Key, string Value)[] tags)
-        {
-            _listener.RecordObservableInstruments(); // appends the gauge's current value
-            return Matching(instrument, tags).Last().Value;
-        }
-
-        public void Dispose() => _listener.Dispose();
-
-        private IEnumerable<(string Instrument, double Value, Dictionary<string, string?> Tags)> Matching(string instrument, (string Key, string Value)[] tags)
-            => _measurements.Where(m => m.Instrument == $"coordinator.connectors.{instrument}" && tags.All(t => m.Tags.GetValueOrDefault(t.Key) == t.Value));
-
-        private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var copy = new Dictionary<string, string?>();
-            foreach (var tag in tags)
-            {
-                copy[tag.Key] = tag.Value?.ToString();
-            }
-
-            _measurements.Enqueue((instrument.Name, value, copy));
-        }
+        Assert.Equal(1, meters.Count("coordinator.connectors.time_to_recovery", ("connector", "payments")));
+        Assert.Equal(0, meters.Last("coordinator.connectors.queue_depth", ("connector", "payments")));
     }
 }

@@ -97,14 +97,29 @@ public static class Ledger
     /// <summary>Waits until <paramref name="group"/>'s committed offsets reach the end of every partition of <paramref name="topic"/>.</summary>
     public static async Task WaitCommittedToEndAsync(EmbeddedKafka kafka, string group, string topic, int partitions, TimeSpan timeout)
     {
-        using var probe = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
-        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
-        var ends = tps.ToDictionary(tp => tp, tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+        using var probe = CommitProbe(kafka, group);
+        var tps = Partitions(topic, partitions);
+        var ends = tps.Select(tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value).ToList();
         await Eventually.TrueAsync(
-            () => probe.Committed(tps, TimeSpan.FromSeconds(10)).All(c => c.Offset.Value == ends[c.TopicPartition]),
-            $"committed offsets of group '{group}' reach the partition ends {string.Join(",", ends.Values)}",
+            () => Committed(probe, tps).SequenceEqual(ends),
+            $"committed offsets of group '{group}' reach the partition ends {string.Join(",", ends)}",
             timeout);
     }
+
+    /// <summary><paramref name="group"/>'s committed offset on each partition of <paramref name="topic"/> (-1001 where it committed none).</summary>
+    public static IReadOnlyList<long> Committed(EmbeddedKafka kafka, string group, string topic, int partitions)
+    {
+        using var probe = CommitProbe(kafka, group);
+        return Committed(probe, Partitions(topic, partitions));
+    }
+
+    private static IConsumer<byte[], byte[]> CommitProbe(EmbeddedKafka kafka, string group)
+        => new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
+
+    private static List<TopicPartition> Partitions(string topic, int partitions) => [.. Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p))];
+
+    private static List<long> Committed(IConsumer<byte[], byte[]> probe, List<TopicPartition> partitions)
+        => [.. probe.Committed(partitions, TimeSpan.FromSeconds(10)).OrderBy(c => c.Partition.Value).Select(c => c.Offset.Value)];
 
     /// <summary>The ledger's persistence id.</summary>
     public static string PersistenceId(string key) => $"ledger-{key}";

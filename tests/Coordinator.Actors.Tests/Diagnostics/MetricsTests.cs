@@ -5,7 +5,7 @@ public sealed class MetricsTests : ActorTest
     [Fact]
     public async Task MessagesProcessed_CountsEveryUserMessage()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         var before = metrics.Last("coordinator.actors.messages.processed");
         var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
         for (var i = 0; i < 100; i++)
@@ -19,7 +19,7 @@ public sealed class MetricsTests : ActorTest
     [Fact]
     public async Task DeadLetters_AreCounted()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
         await echo.GracefulStop(TimeSpan.FromSeconds(5));
         echo.Tell("a", null);
@@ -30,7 +30,7 @@ public sealed class MetricsTests : ActorTest
     [Fact]
     public async Task AliveActors_TracksCreationAndStop()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         var baseline = metrics.Last("coordinator.actors.alive");
         var actors = Enumerable.Range(0, 10).Select(_ => Sys.ActorOf(Props.Create<TestActors.Echo>())).ToList();
         Assert.Equal(baseline + 10, metrics.Last("coordinator.actors.alive"));
@@ -46,7 +46,7 @@ public sealed class MetricsTests : ActorTest
     [Fact]
     public async Task MailboxDepth_IsRecordedPerTurn()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         var echo = Sys.ActorOf(Props.Create<TestActors.Echo>());
         await echo.Ask<int>(1);
         Assert.NotEmpty(metrics.Values("coordinator.actors.mailbox.depth"));

@@ -137,7 +137,7 @@ public sealed class MailboxTests : ActorTest
     [Fact]
     public async Task Throughput_LimitsMessagesPerTurn()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         using var release = new ManualResetEventSlim();
         var probe = CreateProbe();
         var gate = Sys.ActorOf(Props.Create(() => new CountingGate(release, probe.Ref, 100)).WithThroughput(10));

@@ -281,7 +281,7 @@ public sealed class SupervisionTests() : ActorTest(manualTime: true)
     [Fact]
     public async Task Failure_IsPublishedAndCountedWithItsDirective()
     {
-        using var metrics = new MetricsCapture(Sys);
+        using var metrics = new MetricsCapture("Coordinator.Actors", Sys.Name);
         var failed = new TaskCompletionSource<ActorFailed>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var _ = Sys.EventStream.Subscribe<ActorFailed>(f => failed.TrySetResult(f));
         var parent = Sys.ActorOf(ParentWith(new OneForOneStrategy(_ => Directive.Restart)));
