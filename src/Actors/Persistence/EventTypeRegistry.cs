@@ -171,10 +171,18 @@ public sealed class EventTypeRegistry
     private sealed record Registration(string Name, Type Type, JsonTypeInfo TypeInfo);
 }
 
-/// <summary>An event as stored: its stable type name and its UTF-8 JSON.</summary>
-/// <param name="TypeName">The stable, versioned name.</param>
-/// <param name="Payload">UTF-8 JSON.</param>
-public sealed record SerializedEvent(string TypeName, byte[] Payload);
+/// <summary>An event as stored: its stable type name and its serialized form.</summary>
+/// <param name="TypeName">The stable, versioned name (the serializer's manifest).</param>
+/// <param name="Payload">UTF-8 JSON when <paramref name="SerializerId"/> is <see cref="Json"/>, otherwise the bytes of that Akka serializer.</param>
+/// <param name="SerializerId">Which serializer wrote <paramref name="Payload"/>: <see cref="Json"/> (ours, kept as JSON the database can query) or an Akka serializer's id.</param>
+public sealed record SerializedEvent(string TypeName, byte[] Payload, int SerializerId = SerializedEvent.Json)
+{
+    /// <summary>The payload is UTF-8 JSON written by Coordinator's serializer; stores keep it as JSON (jsonb on PostgreSQL).</summary>
+    public const int Json = 0;
+
+    /// <summary>True when <see cref="Payload"/> is JSON the database can store as such.</summary>
+    public bool IsJson => SerializerId == Json;
+}
 
 /// <summary>An event could not be written or read; the message names the event type and the fix.</summary>
 public sealed class EventSerializationException : Exception

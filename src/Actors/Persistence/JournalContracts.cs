@@ -129,6 +129,13 @@ public interface IJournalStore
 
     /// <summary>Like <see cref="ReadAllAsync"/>, for events carrying <paramref name="tag"/>.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadByTagAsync(string tag, long afterOrdering, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> entities whose first event has ordering above
+    /// <paramref name="afterOrdering"/>, in ordering order: each entity once, as it first appears.
+    /// </summary>
+    Task<IReadOnlyList<(long Ordering, string PersistenceId)>> ReadPersistenceIdsAsync(long afterOrdering, int max, CancellationToken cancellationToken = default)
+        => throw new NotSupportedException($"{GetType().Name} cannot list persistence ids.");
 }
 
 /// <summary>Where a recovery replays one entity's events from.</summary>
@@ -164,7 +171,22 @@ public interface ISnapshotStore
 
     /// <summary>Deletes the entity's snapshots up to <paramref name="maxSequenceNr"/>.</summary>
     Task DeleteToAsync(string persistenceId, long maxSequenceNr, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest snapshot of the entity inside <paramref name="range"/>, or null.</summary>
+    Task<StoredSnapshot?> LoadLatestAsync(string persistenceId, SnapshotRange range, CancellationToken cancellationToken = default)
+        => throw new NotSupportedException($"{GetType().Name} cannot select snapshots by range.");
+
+    /// <summary>Deletes the entity's snapshots inside <paramref name="range"/>.</summary>
+    Task DeleteAsync(string persistenceId, SnapshotRange range, CancellationToken cancellationToken = default)
+        => throw new NotSupportedException($"{GetType().Name} cannot delete snapshots by range.");
 }
+
+/// <summary>Which snapshots of an entity a load or delete means: sequence numbers and times, both bounds inclusive.</summary>
+/// <param name="MinSequenceNr">Lowest sequence number.</param>
+/// <param name="MaxSequenceNr">Highest sequence number.</param>
+/// <param name="MinTimestamp">Earliest time taken.</param>
+/// <param name="MaxTimestamp">Latest time taken.</param>
+public readonly record struct SnapshotRange(long MinSequenceNr, long MaxSequenceNr, DateTimeOffset MinTimestamp, DateTimeOffset MaxTimestamp);
 
 /// <summary>Another writer already wrote an event at this (persistence id, sequence number): the entity has a second, zombie writer.</summary>
 public sealed class JournalConflictException : Exception

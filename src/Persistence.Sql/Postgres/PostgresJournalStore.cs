@@ -31,8 +31,8 @@ public sealed partial class PostgresJournalStore : IJournalStore
         options.Validate();
         _dataSource = dataSource;
         _schema = options.Schema;
-        _copy = $"COPY {_schema}.journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by) FROM STDIN (FORMAT BINARY)";
-        _select = $"SELECT ordering, persistence_id, sequence_nr, event_type, payload::text, tags, written_at, writer_id, correlation_id, causation_id, caused_by FROM {_schema}.journal";
+        _copy = $"COPY {_schema}.journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id, payload_bytes) FROM STDIN (FORMAT BINARY)";
+        _select = $"SELECT ordering, persistence_id, sequence_nr, event_type, payload::text, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id, payload_bytes FROM {_schema}.journal";
     }
 
     /// <inheritdoc />
@@ -67,13 +67,30 @@ public sealed partial class PostgresJournalStore : IJournalStore
                     import.Write(e.PersistenceId, NpgsqlDbType.Text);
                     import.Write(e.SequenceNr, NpgsqlDbType.Bigint);
                     import.Write(e.Event.TypeName, NpgsqlDbType.Text);
-                    import.Write(Encoding.UTF8.GetString(e.Event.Payload), NpgsqlDbType.Jsonb);
+                    if (e.Event.IsJson)
+                    {
+                        import.Write(Encoding.UTF8.GetString(e.Event.Payload), NpgsqlDbType.Jsonb);
+                    }
+                    else
+                    {
+                        import.WriteNull();
+                    }
+
                     import.Write(e.Tags as string[] ?? [.. e.Tags], NpgsqlDbType.Array | NpgsqlDbType.Text);
                     import.Write(e.Metadata.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
                     import.Write(e.Metadata.WriterId, NpgsqlDbType.Text);
                     WriteNullable(import, e.Metadata.CorrelationId);
                     WriteNullable(import, e.Metadata.CausationId);
                     import.Write(e.Metadata.CausedBy.ToString(), NpgsqlDbType.Text);
+                    import.Write(e.Event.SerializerId, NpgsqlDbType.Integer);
+                    if (e.Event.IsJson)
+                    {
+                        import.WriteNull();
+                    }
+                    else
+                    {
+                        import.Write(e.Event.Payload, NpgsqlDbType.Bytea);
+                    }
                 }
 
                 await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -182,7 +199,7 @@ public sealed partial class PostgresJournalStore : IJournalStore
         reader.GetInt64(0),
         reader.GetString(1),
         reader.GetInt64(2),
-        new SerializedEvent(reader.GetString(3), Encoding.UTF8.GetBytes(reader.GetString(4))),
+        ReadPayload(reader, 3, 4, 11, 12),
         reader.GetFieldValue<string[]>(5),
         new EventMetadata(
             new DateTimeOffset(reader.GetDateTime(6), TimeSpan.Zero),
@@ -190,6 +207,31 @@ public sealed partial class PostgresJournalStore : IJournalStore
             reader.IsDBNull(8) ? null : reader.GetString(8),
             reader.IsDBNull(9) ? null : reader.GetString(9),
             Actor.Parse(reader.GetString(10))));
+
+    /// <summary>Reads a payload stored as JSON (serializer 0) or as another serializer's bytes.</summary>
+    internal static SerializedEvent ReadPayload(NpgsqlDataReader reader, int typeColumn, int jsonColumn, int serializerColumn, int bytesColumn)
+    {
+        var serializerId = reader.GetInt32(serializerColumn);
+        return serializerId == SerializedEvent.Json
+            ? new SerializedEvent(reader.GetString(typeColumn), Encoding.UTF8.GetBytes(reader.GetString(jsonColumn)))
+            : new SerializedEvent(reader.GetString(typeColumn), reader.GetFieldValue<byte[]>(bytesColumn), serializerId);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<(long Ordering, string PersistenceId)>> ReadPersistenceIdsAsync(long afterOrdering, int max, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT ordering, persistence_id FROM {_schema}.journal WHERE sequence_nr = 1 AND ordering > $1 ORDER BY ordering LIMIT $2");
+        command.Parameters.AddWithValue(afterOrdering);
+        command.Parameters.AddWithValue(max);
+        var page = new List<(long, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return page;
+    }
 
     private static void WriteNullable(NpgsqlBinaryImporter import, string? value)
     {

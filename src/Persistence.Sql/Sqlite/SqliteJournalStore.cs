@@ -13,7 +13,7 @@ namespace Coordinator.Persistence.Sql.Sqlite;
 /// </summary>
 public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
 {
-    private const string Select = "SELECT ordering, persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by FROM journal";
+    private const string Select = "SELECT ordering, persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id FROM journal";
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken = default) => storage.MigrateAsync(cancellationToken);
@@ -32,13 +32,14 @@ public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
         {
             await using var insert = connection.CreateCommand();
             insert.CommandText = """
-                INSERT INTO journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by)
-                VALUES ($pid, $seq, $type, $payload, $tags, $at, $writer, $correlation, $causation, $causedBy) RETURNING ordering
+                INSERT INTO journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id)
+                VALUES ($pid, $seq, $type, $payload, $tags, $at, $writer, $correlation, $causation, $causedBy, $serializer) RETURNING ordering
                 """;
             var pid = insert.Parameters.Add("$pid", SqliteType.Text);
             var seq = insert.Parameters.Add("$seq", SqliteType.Integer);
             var type = insert.Parameters.Add("$type", SqliteType.Text);
             var payload = insert.Parameters.Add("$payload", SqliteType.Text);
+            var serializer = insert.Parameters.Add("$serializer", SqliteType.Integer);
             var tags = insert.Parameters.Add("$tags", SqliteType.Text);
             var at = insert.Parameters.Add("$at", SqliteType.Text);
             var writer = insert.Parameters.Add("$writer", SqliteType.Text);
@@ -55,7 +56,10 @@ public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
                 pid.Value = e.PersistenceId;
                 seq.Value = e.SequenceNr;
                 type.Value = e.Event.TypeName;
-                payload.Value = Encoding.UTF8.GetString(e.Event.Payload);
+                // JSON stays text the database can query; another serializer's bytes are a BLOB.
+                payload.SqliteType = e.Event.IsJson ? SqliteType.Text : SqliteType.Blob;
+                payload.Value = e.Event.IsJson ? Encoding.UTF8.GetString(e.Event.Payload) : e.Event.Payload;
+                serializer.Value = e.Event.SerializerId;
                 tags.Value = string.Join('\u001f', e.Tags);
                 at.Value = e.Metadata.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
                 writer.Value = e.Metadata.WriterId;
@@ -153,6 +157,24 @@ public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
         return page;
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<(long Ordering, string PersistenceId)>> ReadPersistenceIdsAsync(long afterOrdering, int max, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ordering, persistence_id FROM journal WHERE sequence_nr = 1 AND ordering > $after ORDER BY ordering LIMIT $max";
+        command.Parameters.AddWithValue("$after", afterOrdering);
+        command.Parameters.AddWithValue("$max", max);
+        var page = new List<(long, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return page;
+    }
+
     private static StoredEvent Read(SqliteDataReader reader)
     {
         var tags = reader.GetString(5);
@@ -160,7 +182,7 @@ public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
             reader.GetInt64(0),
             reader.GetString(1),
             reader.GetInt64(2),
-            new SerializedEvent(reader.GetString(3), Encoding.UTF8.GetBytes(reader.GetString(4))),
+            new SerializedEvent(reader.GetString(3), reader.GetFieldValue<byte[]>(4), reader.GetInt32(11)),
             tags.Length == 0 ? [] : tags.Split('\u001f'),
             new EventMetadata(
                 DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),

@@ -15,12 +15,13 @@ public sealed class SqliteSnapshotStore(SqliteStorage storage) : ISnapshotStore
     {
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT OR REPLACE INTO snapshots (persistence_id, sequence_nr, created_at, snapshot_type, payload) VALUES ($pid, $seq, $at, $type, $payload)";
+        command.CommandText = "INSERT OR REPLACE INTO snapshots (persistence_id, sequence_nr, created_at, snapshot_type, payload, serializer_id) VALUES ($pid, $seq, $at, $type, $payload, $serializer)";
         command.Parameters.AddWithValue("$pid", snapshot.PersistenceId);
         command.Parameters.AddWithValue("$seq", snapshot.SequenceNr);
         command.Parameters.AddWithValue("$at", snapshot.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         command.Parameters.AddWithValue("$type", snapshot.State.TypeName);
-        command.Parameters.AddWithValue("$payload", Encoding.UTF8.GetString(snapshot.State.Payload));
+        command.Parameters.AddWithValue("$payload", snapshot.State.IsJson ? Encoding.UTF8.GetString(snapshot.State.Payload) : snapshot.State.Payload);
+        command.Parameters.AddWithValue("$serializer", snapshot.State.SerializerId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -29,7 +30,7 @@ public sealed class SqliteSnapshotStore(SqliteStorage storage) : ISnapshotStore
     {
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sequence_nr, created_at, snapshot_type, payload FROM snapshots WHERE persistence_id = $pid AND sequence_nr <= $max ORDER BY sequence_nr DESC LIMIT 1";
+        command.CommandText = "SELECT sequence_nr, created_at, snapshot_type, payload, serializer_id FROM snapshots WHERE persistence_id = $pid AND sequence_nr <= $max ORDER BY sequence_nr DESC LIMIT 1";
         command.Parameters.AddWithValue("$pid", persistenceId);
         command.Parameters.AddWithValue("$max", maxSequenceNr);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -38,12 +39,47 @@ public sealed class SqliteSnapshotStore(SqliteStorage storage) : ISnapshotStore
             return null;
         }
 
-        return new StoredSnapshot(
-            persistenceId,
-            reader.GetInt64(0),
-            DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-            new SerializedEvent(reader.GetString(2), Encoding.UTF8.GetBytes(reader.GetString(3))));
+        return Read(persistenceId, reader);
     }
+
+    /// <inheritdoc />
+    public async Task<StoredSnapshot?> LoadLatestAsync(string persistenceId, SnapshotRange range, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sequence_nr, created_at, snapshot_type, payload, serializer_id FROM snapshots WHERE {RangeFilter} ORDER BY sequence_nr DESC LIMIT 1";
+        AddRange(command, persistenceId, range);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(persistenceId, reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(string persistenceId, SnapshotRange range, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"DELETE FROM snapshots WHERE {RangeFilter}";
+        AddRange(command, persistenceId, range);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // Times are stored as ISO 8601 UTC text of one width, so text order is time order.
+    private const string RangeFilter = "persistence_id = $pid AND sequence_nr BETWEEN $minSeq AND $maxSeq AND created_at BETWEEN $minAt AND $maxAt";
+
+    private static void AddRange(Microsoft.Data.Sqlite.SqliteCommand command, string persistenceId, SnapshotRange range)
+    {
+        command.Parameters.AddWithValue("$pid", persistenceId);
+        command.Parameters.AddWithValue("$minSeq", range.MinSequenceNr);
+        command.Parameters.AddWithValue("$maxSeq", range.MaxSequenceNr);
+        command.Parameters.AddWithValue("$minAt", range.MinTimestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$maxAt", range.MaxTimestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+    }
+
+    private static StoredSnapshot Read(string persistenceId, Microsoft.Data.Sqlite.SqliteDataReader reader) => new(
+        persistenceId,
+        reader.GetInt64(0),
+        DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+        new SerializedEvent(reader.GetString(2), reader.GetFieldValue<byte[]>(3), reader.GetInt32(4)));
 
     /// <inheritdoc />
     public async Task DeleteToAsync(string persistenceId, long maxSequenceNr, CancellationToken cancellationToken = default)

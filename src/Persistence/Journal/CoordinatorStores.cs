@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Sql.Postgres;
+using Coordinator.Persistence.Sql.Sqlite;
+using Npgsql;
+
+namespace Coordinator.Persistence.Journal;
+
+/// <summary>The stores behind one journal location, shared by the journal, the snapshot store and the read journal.</summary>
+/// <param name="Journal">Events.</param>
+/// <param name="Snapshots">Snapshots.</param>
+/// <param name="Initialized">Completes once the schema is migrated.</param>
+/// <param name="Writer">The batching writer every journal write of this location goes through.</param>
+public sealed record StoreSet(IJournalStore Journal, ISnapshotStore Snapshots, Task Initialized, WriteBatcher Writer);
+
+/// <summary>
+/// An actor-system extension holding one <see cref="StoreSet"/> per journal location (so one
+/// connection pool, one migration and one batching writer serve every plugin on it), and the
+/// clock the plugins stamp events with.
+/// </summary>
+public sealed class CoordinatorStores : IExtension, IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<StoreSet>> _sets = new(StringComparer.Ordinal);
+    private readonly List<IAsyncDisposable> _owned = [];
+
+    internal CoordinatorStores(ExtendedActorSystem system)
+    {
+        system.RegisterOnTermination(Dispose);
+    }
+
+    /// <summary>The clock events and snapshots are stamped with; tests set a fake one before the first write.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>The extension of <paramref name="system"/>.</summary>
+    public static CoordinatorStores Get(ActorSystem system) => system.WithExtension<CoordinatorStores, CoordinatorStoresProvider>();
+
+    /// <summary>The stores for <paramref name="settings"/>, created and migrated once.</summary>
+    public StoreSet For(JournalSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var key = settings.Provider == "sqlite" ? $"sqlite|{Path.GetFullPath(settings.SqlitePath)}" : $"postgresql|{settings.ConnectionString}|{settings.Schema}";
+        return _sets.GetOrAdd(key, _ => new Lazy<StoreSet>(() => Create(settings))).Value;
+    }
+
+    private StoreSet Create(JournalSettings settings)
+    {
+        IJournalStore journal;
+        ISnapshotStore snapshots;
+        if (settings.Provider == "sqlite")
+        {
+            var storage = new SqliteStorage(settings.SqlitePath);
+            journal = new SqliteJournalStore(storage);
+            snapshots = new SqliteSnapshotStore(storage);
+        }
+        else
+        {
+            var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
+            lock (_owned)
+            {
+                _owned.Add(dataSource);
+            }
+
+            var options = new PostgresOptions { Schema = settings.Schema };
+            journal = new PostgresJournalStore(dataSource, options);
+            snapshots = new PostgresSnapshotStore(dataSource, options);
+        }
+
+        var initialized = settings.AutoInitialize ? journal.InitializeAsync() : Task.CompletedTask;
+        var writer = new WriteBatcher(journal, settings.MaxBatchEvents, settings.MaxPendingEvents);
+        lock (_owned)
+        {
+            _owned.Add(writer);
+        }
+
+        return new StoreSet(journal, snapshots, initialized, writer);
+    }
+
+    /// <summary>Stops the writers and closes the connection pools.</summary>
+    public void Dispose()
+    {
+        IAsyncDisposable[] owned;
+        lock (_owned)
+        {
+            owned = [.. _owned];
+            _owned.Clear();
+        }
+
+        foreach (var resource in owned)
+        {
+            resource.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+}
+
+/// <summary>Creates <see cref="CoordinatorStores"/>.</summary>
+public sealed class CoordinatorStoresProvider : ExtensionIdProvider<CoordinatorStores>
+{
+    /// <inheritdoc />
+    public override CoordinatorStores CreateExtension(ExtendedActorSystem system) => new(system);
+}

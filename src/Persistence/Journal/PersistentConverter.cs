@@ -1,0 +1,74 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Serialization;
+using AkkaSerialization = Akka.Serialization.Serialization;
+
+namespace Coordinator.Persistence.Journal;
+
+/// <summary>
+/// Turns Akka's persistent representations into journal rows and back, through the actor
+/// system's serializers: ours (<see cref="CoordinatorSerializer"/>) keeps JSON the database can
+/// query; any other serializer's bytes are kept with its id.
+/// </summary>
+internal sealed class PersistentConverter(ExtendedActorSystem system, TimeProvider time)
+{
+    private readonly AkkaSerialization _serialization = system.Serialization;
+
+    public EventToWrite ToRow(IPersistentRepresentation persistent)
+    {
+        var payload = persistent.Payload;
+        IReadOnlyList<string> tags = [];
+        var metadata = new Audited(payload);
+        for (var depth = 0; depth < 2; depth++)
+        {
+            if (payload is Tagged tagged)
+            {
+                tags = [.. tagged.Tags];
+                payload = tagged.Payload;
+            }
+
+            if (payload is Audited audited)
+            {
+                metadata = audited;
+                payload = audited.Event;
+            }
+        }
+
+        var stamp = persistent.Timestamp > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(persistent.Timestamp) : time.GetUtcNow();
+        return new EventToWrite(
+            persistent.PersistenceId,
+            persistent.SequenceNr,
+            Serialize(payload),
+            tags,
+            new EventMetadata(stamp, persistent.WriterGuid ?? string.Empty, metadata.CorrelationId, metadata.CausationId, Actor.Parse(metadata.CausedBy)));
+    }
+
+    public SerializedEvent Serialize(object payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload, nameof(payload));
+        var serializer = _serialization.FindSerializerFor(payload);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, payload);
+        var bytes = AkkaSerialization.WithTransport(system, (serializer, payload), static state => state.serializer.ToBinary(state.payload));
+        return serializer is CoordinatorSerializer
+            ? new SerializedEvent(manifest, bytes)
+            : new SerializedEvent(manifest, bytes, serializer.Identifier);
+    }
+
+    public object Deserialize(SerializedEvent stored) => stored.IsJson
+        ? _serialization.Deserialize(stored.Payload, CoordinatorSerializer.Id, stored.TypeName)
+        : _serialization.Deserialize(stored.Payload, stored.SerializerId, stored.TypeName);
+
+    public Persistent ToPersistent(StoredEvent stored) => new(
+        Deserialize(stored.Event),
+        stored.SequenceNr,
+        stored.PersistenceId,
+        string.Empty,
+        isDeleted: false,
+        sender: ActorRefs.NoSender,
+        writerGuid: stored.Metadata.WriterId,
+        timestamp: stored.Metadata.Timestamp.ToUnixTimeMilliseconds());
+
+    public DateTimeOffset Now => time.GetUtcNow();
+}
