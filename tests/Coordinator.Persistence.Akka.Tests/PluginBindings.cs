@@ -19,6 +19,9 @@ public abstract class PluginBinding : IDisposable
 
     public abstract Config Config { get; }
 
+    /// <summary>The PostgreSQL journal table and its ordering sequence, for tests that reach under the plugin.</summary>
+    public virtual (string Schema, string Name, string OrderingSequence)? JournalTable => null;
+
     /// <summary>Where this plugin was measured to behave differently from ours; tests assert the difference instead of skipping.</summary>
     public virtual Difference Differences => Difference.None;
 
@@ -50,6 +53,8 @@ public sealed class OurPostgresBinding : PluginBinding
     public override string? ReadJournalId => PersistenceConfig.ReadJournalId(JournalImplementation.Coordinator);
 
     public override bool IsOurs => true;
+
+    public override (string Schema, string Name, string OrderingSequence)? JournalTable => (Schema, "journal", "journal_ordering_seq");
 
     public override Config Config => PersistenceConfig.Coordinator(new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, Schema));
 
@@ -105,7 +110,9 @@ public sealed class AkkaSqlPostgresBinding : PluginBinding
     public override Config Config => ConfigurationFactory.ParseString("akka.actor.serialize-messages = off")
         .WithFallback(PersistenceConfig.AkkaSql(new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, Schema)));
 
-    public override Difference Differences => Difference.WriterGuidNotKept | Difference.InternalMessagesNotSerializable;
+    public override (string Schema, string Name, string OrderingSequence)? JournalTable => (Schema, "journal", "journal_ordering_seq");
+
+    public override Difference Differences => Difference.WriterGuidNotKept | Difference.InternalMessagesNotSerializable | Difference.ConflictFailsSharedBatch;
 
     public override void Dispose()
     {
@@ -139,6 +146,9 @@ public enum Difference
 
     /// <summary>The plugin's own actor messages fail <c>serialize-messages = on</c>.</summary>
     InternalMessagesNotSerializable = 4,
+
+    /// <summary>A sequence-number conflict fails other actors' writes that shared its batch (measured: Akka.Persistence.Sql).</summary>
+    ConflictFailsSharedBatch = 8,
 }
 
 public static class TestDatabase
@@ -151,6 +161,12 @@ public static class TestDatabase
     {
         using var command = DataSource.CreateCommand(sql);
         command.ExecuteNonQuery();
+    }
+
+    public static T Scalar<T>(string sql)
+    {
+        using var command = DataSource.CreateCommand(sql);
+        return (T)command.ExecuteScalar()!;
     }
 
     public static void DropSchema(string schema)

@@ -22,7 +22,16 @@ internal sealed partial class TestEventsContext : JsonSerializerContext;
 
 public static class TestRegistry
 {
-    public static EventTypeRegistry Create() => new EventTypeRegistry()
+    public static EventTypeRegistry Create() => CreateWith(static _ => { });
+
+    public static EventTypeRegistry CreateWith(Action<EventTypeRegistry> extra)
+    {
+        var registry = Base();
+        extra(registry);
+        return registry;
+    }
+
+    private static EventTypeRegistry Base() => new EventTypeRegistry()
         .Register("V1.CounterIncremented", TestEventsContext.Default.CounterIncremented)
         .Register("V1.CounterSnapshot", TestEventsContext.Default.CounterSnapshot)
         .Register("V1.CounterAdd", TestEventsContext.Default.Add)

@@ -49,6 +49,13 @@ internal sealed class PersistentConverter(ExtendedActorSystem system, TimeProvid
     {
         ArgumentNullException.ThrowIfNull(payload, nameof(payload));
         var serializer = _serialization.FindSerializerFor(payload);
+        if (serializer is not CoordinatorSerializer && payload.GetType().Assembly.GetName().Name?.StartsWith("Coordinator.", StringComparison.Ordinal) == true)
+        {
+            // One of ours would silently go to Akka's Newtonsoft default, whose output changes
+            // with CLR names: refuse it, naming the fix.
+            throw new EventSerializationException($"{payload.GetType().FullName} would be persisted by {serializer.GetType().Name}; mark it ICoordinatorMessage and register it under a stable name (EventTypeRegistry.Register<{payload.GetType().Name}>(\"V1.{payload.GetType().Name}\", …)).");
+        }
+
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, payload);
         var bytes = AkkaSerialization.WithTransport(system, (serializer, payload), static state => state.serializer.ToBinary(state.payload));
         return serializer is CoordinatorSerializer
