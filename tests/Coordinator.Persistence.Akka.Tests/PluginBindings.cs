@@ -36,6 +36,8 @@ public abstract class PluginBinding : IDisposable
     /// </summary>
     public static Config TestHocon { get; } = ConfigurationFactory.ParseString("""
         akka.loglevel = INFO
+        # CI machines are shared and noisy: wait longer before calling a message missing.
+        akka.test.single-expect-default = 10s
         akka.actor.serialize-messages = on
         akka.persistence.journal.coordinator.circuit-breaker.call-timeout = 30s
         akka.persistence.journal.sql.circuit-breaker.call-timeout = 30s
