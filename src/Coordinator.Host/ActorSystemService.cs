@@ -61,6 +61,7 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
         switch (journal.Provider)
         {
             case "postgres":
+            case "akka-sql" when !string.IsNullOrWhiteSpace(journal.PostgresConnectionString):
                 _dataSource = NpgsqlDataSource.Create(journal.PostgresConnectionString!);
                 var postgres = new PostgresOptions { Schema = journal.PostgresSchema };
                 return (new PostgresJournalStore(_dataSource, postgres), new PostgresSnapshotStore(_dataSource, postgres));

@@ -25,13 +25,21 @@ public static class CoordinatorHost
             .Bind(builder.Configuration.GetSection(JournalOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsValidator>();
+        builder.Services.AddOptions<NodeOptions>()
+            .Bind(builder.Configuration.GetSection(NodeOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        builder.Services.AddCoordinatorAkka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Coordinator.Connectors.ConnectorRegistry());
         builder.Services.AddSingleton<ActorSystemService>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
         builder.Services.AddHealthChecks()
             .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"])
-            .AddCheck<JournalHealthCheck>("journal", tags: ["ready"]);
+            .AddCheck<JournalHealthCheck>("journal", tags: ["ready"])
+            .AddCheck<AkkaSystemHealthCheck>("akka", tags: ["ready", "live"])
+            .AddCheck<ClusterMemberHealthCheck>("cluster-member", tags: ["ready"])
+            .AddCheck<AkkaJournalHealthCheck>("akka-journal", tags: ["ready"]);
 
         var urls = builder.Configuration.GetSection(CoordinatorOptions.Section)[nameof(CoordinatorOptions.ListenUrls)] ?? new CoordinatorOptions().ListenUrls;
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -39,10 +47,11 @@ public static class CoordinatorHost
         var app = builder.Build();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("live"), ResponseWriter = WriteHealth });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
-        app.MapGet("/", static (ActorSystemService service) => Results.Json(new
+        app.MapGet("/", static (ActorSystemService service, Akka.Actor.ActorSystem akka) => Results.Json(new
         {
             name = "coordinator",
             version = typeof(CoordinatorHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+            cluster = DescribeCluster(akka),
             actorSystem = service.System.Name,
             aliveActors = service.System.AliveActors,
             messagesProcessed = service.System.MessagesProcessed,
@@ -50,6 +59,20 @@ public static class CoordinatorHost
             endpoints = Endpoints,
         }));
         return app;
+    }
+
+    private static object DescribeCluster(Akka.Actor.ActorSystem akka)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(akka);
+        var self = cluster.SelfMember;
+        return new
+        {
+            address = cluster.SelfAddress.ToString(),
+            status = self.Status.ToString(),
+            roles = self.Roles.Order().ToArray(),
+            members = cluster.State.Members.Select(static m => new { address = m.Address.ToString(), status = m.Status.ToString(), roles = m.Roles.Order().ToArray() }).ToArray(),
+            leader = cluster.State.Leader?.ToString(),
+        };
     }
 
     private static Task WriteHealth(HttpContext context, HealthReport report)

@@ -9,8 +9,10 @@ public sealed class JournalOptions
     public const string Section = "Coordinator:Journal";
 
     /// <summary>
-    /// <c>sqlite</c> (a file, the embedded default), <c>postgres</c> (production), or <c>memory</c>
-    /// (tests and demos; lost on exit). <value>Default: <c>sqlite</c>.</value>
+    /// <c>sqlite</c> (our journal in a file, the embedded default), <c>postgres</c> (our journal
+    /// on PostgreSQL, production), <c>akka-sql</c> (the stock Akka.Persistence.Sql, on PostgreSQL
+    /// when <see cref="PostgresConnectionString"/> is set, else in <see cref="SqlitePath"/>), or
+    /// <c>memory</c> (tests and demos; lost on exit). <value>Default: <c>sqlite</c>.</value>
     /// </summary>
     public string Provider { get; set; } = "sqlite";
 
@@ -25,6 +27,12 @@ public sealed class JournalOptions
 
     /// <summary>Most events in one store write. <value>Default: 1,000.</value></summary>
     public int MaxBatchEvents { get; set; } = 1_000;
+
+    /// <summary>Where the Akka.Persistence plugins keep their tables.</summary>
+    internal Coordinator.Persistence.Hosting.JournalLocation Location
+        => Provider == "postgres" || (Provider == "akka-sql" && !string.IsNullOrWhiteSpace(PostgresConnectionString))
+            ? new(Coordinator.Persistence.Hosting.JournalDatabase.PostgreSql, PostgresConnectionString!, PostgresSchema)
+            : new(Coordinator.Persistence.Hosting.JournalDatabase.Sqlite, SqlitePath);
 }
 
 /// <summary>Checks <see cref="JournalOptions"/> at start.</summary>
@@ -49,10 +57,10 @@ internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
                 }
 
                 break;
-            case "memory":
+            case "memory" or "akka-sql":
                 break;
             default:
-                errors.Add($"Coordinator:Journal:Provider is '{options.Provider}'; use sqlite, postgres or memory.");
+                errors.Add($"Coordinator:Journal:Provider is '{options.Provider}'; use sqlite, postgres, akka-sql or memory.");
                 break;
         }
 

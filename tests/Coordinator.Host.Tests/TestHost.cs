@@ -9,6 +9,7 @@ internal static class TestHost
         => CoordinatorHost.Build([], builder =>
         {
             builder.Configuration["Coordinator:ListenUrls"] = "http://127.0.0.1:0";
+            builder.Configuration["Coordinator:Cluster:Port"] = "0";
             builder.Configuration["Coordinator:Journal:SqlitePath"] = Path.Combine(Path.GetTempPath(), $"coordinator-host-{Guid.NewGuid():N}.db");
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             foreach (var (key, value) in settings)

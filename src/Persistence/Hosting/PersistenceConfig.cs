@@ -76,9 +76,11 @@ public static class PersistenceConfig
     public static Config AkkaSql(JournalLocation location, int? batchSize = null, int? parallelism = null)
     {
         ArgumentNullException.ThrowIfNull(location);
-        var (provider, connection, schema) = location.Database == JournalDatabase.Sqlite
-            ? ("SQLite.MS", $"Data Source={location.ConnectionString}", "null")
-            : ("PostgreSQL.15", location.ConnectionString, Quote(location.Schema));
+        // On SQLite its "sqlite" table mapping (event_journal, snapshot) keeps it clear of our
+        // tables in the same file; on PostgreSQL the schema does.
+        var (provider, connection, schema, mapping) = location.Database == JournalDatabase.Sqlite
+            ? ("SQLite.MS", $"Data Source={location.ConnectionString}", "null", "sqlite")
+            : ("PostgreSQL.15", location.ConnectionString, Quote(location.Schema), "default");
         var tuning = (batchSize is { } b ? $"batch-size = {b.ToString(CultureInfo.InvariantCulture)}\n" : string.Empty)
             + (parallelism is { } p ? $"parallelism = {p.ToString(CultureInfo.InvariantCulture)}\n" : string.Empty);
         return ConfigurationFactory.ParseString($$"""
@@ -89,7 +91,8 @@ public static class PersistenceConfig
                   connection-string = {{Quote(connection)}}
                   provider-name = "{{provider}}"
                   auto-initialize = on
-                  default.schema-name = {{schema}}
+                  table-mapping = {{mapping}}
+                  {{mapping}}.schema-name = {{schema}}
                   {{tuning}}
                 }
               }
@@ -99,7 +102,8 @@ public static class PersistenceConfig
                   connection-string = {{Quote(connection)}}
                   provider-name = "{{provider}}"
                   auto-initialize = on
-                  default.schema-name = {{schema}}
+                  table-mapping = {{mapping}}
+                  {{mapping}}.schema-name = {{schema}}
                 }
               }
               query.journal.sql {
@@ -107,7 +111,8 @@ public static class PersistenceConfig
                 provider-name = "{{provider}}"
                 write-plugin = "akka.persistence.journal.sql"
                 refresh-interval = 100ms
-                default.schema-name = {{schema}}
+                table-mapping = {{mapping}}
+                {{mapping}}.schema-name = {{schema}}
               }
             }
             """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);

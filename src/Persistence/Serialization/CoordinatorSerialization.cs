@@ -21,14 +21,18 @@ public static class CoordinatorSerialization
     public static SerializationSetup Setup(EventTypeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return SerializationSetup.Create(system =>
-        {
-            Registries.AddOrUpdate(system, registry);
-            return ImmutableHashSet.Create(SerializerDetails.Create(
-                CoordinatorSerializer.Name,
-                new CoordinatorSerializer(system, registry),
-                ImmutableHashSet.Create(typeof(ICoordinatorMessage))));
-        });
+        return SerializationSetup.Create(system => ImmutableHashSet.Create(SerializerDetails.Create(
+            CoordinatorSerializer.Name,
+            Create(system, registry),
+            ImmutableHashSet.Create(typeof(ICoordinatorMessage)))));
+    }
+
+    /// <summary>The serializer of <paramref name="system"/> over <paramref name="registry"/>, remembered for <see cref="RegistryOf"/>.</summary>
+    public static CoordinatorSerializer Create(ExtendedActorSystem system, EventTypeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        Registries.AddOrUpdate(system, registry);
+        return new CoordinatorSerializer(system, registry);
     }
 
     /// <summary>The registry the system's serializer was set up with.</summary>
