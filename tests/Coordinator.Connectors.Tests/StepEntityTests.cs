@@ -64,6 +64,26 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task IdempotencyKey_EntityAndEventIdsThatShareASlashJoin_GetTheirOwnCharges()
+    {
+        // Joined with '/' unescaped, entity 'a/b' with event 'c' and entity 'a' with event 'b/c'
+        // would share the key 'a/b/c/charge', and the second would be answered with the first's outcome.
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            Orders.Place(producer, "a/b", "c", 100, "cus_1");
+            Orders.Place(producer, "a", "b/c", 200, "cus_2");
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await StartNodeAsync("slashes");
+
+        await WaitHistoryAsync(node, "a/b", "placed:c", "charge:Succeeded");
+        await WaitHistoryAsync(node, "a", "placed:b/c", "charge:Succeeded");
+        Assert.Equal(2, _api.Effects.Distinct().Count());
+        Assert.NotEqual((await node.OrderAsync("a/b")).ChargeId, (await node.OrderAsync("a")).ChargeId);
+    }
+
+    [Fact]
     public async Task DataError_ParksExactlyOneEntity_WhileAThousandOthersComplete_RetryWithEditReleasesIt_AndItsHeldRecordsApplyInOrder()
     {
         _api.RejectCustomer = "cus_blocked";
