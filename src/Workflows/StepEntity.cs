@@ -283,7 +283,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
         (StepResolution Resolution, JsonObject? Input, JsonObject? Output) decision = command switch
         {
-            RetryStep retry => (StepResolution.Retried, Merge(active!.Plan.Input, retry.Edit), null),
+            RetryStep retry => (StepResolution.Retried, JsonMergePatch.Edit(active!.Plan.Input, retry.Edit), null),
             SkipStep => (StepResolution.Skipped, null, null),
             CancelStep => (StepResolution.Cancelled, null, null),
             ResolveStepManually manual => (StepResolution.ResolvedManually, null, (JsonObject?)manual.Output?.DeepClone()),
@@ -375,34 +375,6 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }
 
         _unacknowledged.Clear();
-    }
-
-    /// <summary>RFC 7396 JSON merge patch of <paramref name="input"/> by <paramref name="edit"/>.</summary>
-    private static JsonObject Merge(JsonObject input, JsonObject? edit)
-    {
-        var merged = (JsonObject)input.DeepClone();
-        if (edit is null)
-        {
-            return merged;
-        }
-
-        foreach (var (name, value) in edit)
-        {
-            if (value is null)
-            {
-                merged.Remove(name);
-            }
-            else if (value is JsonObject patch && merged[name] is JsonObject target)
-            {
-                merged[name] = Merge(target, patch);
-            }
-            else
-            {
-                merged[name] = value.DeepClone();
-            }
-        }
-
-        return merged;
     }
 
     private sealed record Reply(IActorRef To, object Message);
