@@ -62,7 +62,7 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
         {
             case "postgres":
                 _dataSource = NpgsqlDataSource.Create(journal.PostgresConnectionString!);
-                var postgres = new PostgresOptions { Schema = journal.PostgresSchema };
+                var postgres = new PostgresOptions { Schema = journal.PostgresSchema, LockTimeout = journal.PostgresLockTimeout, IdleInTransactionTimeout = journal.PostgresIdleInTransactionTimeout };
                 return (new PostgresJournalStore(_dataSource, postgres), new PostgresSnapshotStore(_dataSource, postgres));
             case "memory":
                 return (new MemoryJournalStore(), new MemorySnapshotStore());
