@@ -60,6 +60,36 @@ public sealed class PostgresJournalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Write_SetsItsLockAndIdleTimeouts_ForItsOwnTransactionOnly()
+    {
+        var journal = new PostgresJournalStore(Postgres.DataSource, new PostgresOptions { Schema = _schema, LockTimeout = TimeSpan.FromMilliseconds(1500), IdleInTransactionTimeout = TimeSpan.FromSeconds(20) });
+        await journal.InitializeAsync();
+        await using (var trigger = Postgres.DataSource.CreateCommand($"""
+            CREATE TABLE {_schema}.seen (lock_timeout text, idle text);
+            CREATE FUNCTION {_schema}.record_settings() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {_schema}.seen VALUES (current_setting('lock_timeout'), current_setting('idle_in_transaction_session_timeout'));
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER record_settings AFTER INSERT ON {_schema}.journal FOR EACH ROW EXECUTE FUNCTION {_schema}.record_settings();
+            """))
+        {
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        await journal.WriteAsync([JournalContract<PostgresStoreFixture>.Event("p", 1)]);
+
+        await using (var seen = Postgres.DataSource.CreateCommand($"SELECT lock_timeout || ' ' || idle FROM {_schema}.seen"))
+        {
+            Assert.Equal("1500ms 20s", (string?)await seen.ExecuteScalarAsync());
+        }
+
+        // Set for the transaction only (set_config with is_local): a session from the pool afterwards has the server's defaults.
+        await using var after = Postgres.DataSource.CreateCommand("SELECT current_setting('lock_timeout') || ' ' || current_setting('idle_in_transaction_session_timeout')");
+        Assert.Equal("0 0", (string?)await after.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task Write_SecondActorOfABatchConflicts_WithoutIncludeErrorDetail_NamesTheSecondActor()
     {
         var journal = new PostgresJournalStore(_withoutDetail, new PostgresOptions { Schema = _schema });
