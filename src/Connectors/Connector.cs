@@ -45,8 +45,17 @@ public sealed class ConnectorPolicy
     /// <summary>Transient failures: first backoff; it doubles per attempt, with full jitter. <value>Default: 200 ms.</value></summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Transient failures: longest backoff (a Retry-After longer than this is honoured). <value>Default: 10 s.</value></summary>
+    /// <summary>Transient failures: longest backoff when the system names no wait (a <c>Retry-After</c> is bounded by <see cref="MaxRetryAfter"/> instead). <value>Default: 10 s.</value></summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Transient failures: longest wait a system's <c>Retry-After</c> (seconds or an HTTP date) is
+    /// honoured for; a longer one is cut to this. The action holds its bulkhead slot while it
+    /// waits, so without a bound a remote system could hold every slot as long as it liked. The
+    /// wait is <c>Retry-After</c> plus up to <see cref="BaseDelay"/> of jitter (so actions told the
+    /// same time do not return at once), at most this. <value>Default: 30 s.</value>
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The lane an action takes when its transient retries are used up. <value>Default: Infrastructure (the system keeps failing: queue and wait for it).</value></summary>
     public FailureClass WhenRetriesExhausted { get; set; } = FailureClass.Infrastructure;
@@ -103,6 +112,11 @@ public sealed class ConnectorPolicy
         if (BaseDelay < TimeSpan.Zero || MaxDelay < BaseDelay)
         {
             yield return $"{at}:BaseDelay ({BaseDelay}) and MaxDelay ({MaxDelay}) must satisfy 0 <= BaseDelay <= MaxDelay.";
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero || MaxRetryAfter > TimeSpan.FromMinutes(10))
+        {
+            yield return $"{at}:MaxRetryAfter is {MaxRetryAfter}; set between 00:00:00 and 00:10:00 (default 00:00:30).";
         }
 
         if (WhenRetriesExhausted is not (FailureClass.Data or FailureClass.Infrastructure))

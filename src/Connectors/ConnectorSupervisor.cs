@@ -13,7 +13,8 @@ namespace Coordinator.Connectors;
 /// answered from the outbox without a call (a duplicate prevented). After a crash the pending
 /// actions run again under the same <c>Idempotency-Key</c>, so the system applies them once.</item>
 /// <item><b>Transient lane.</b> Retried with exponential backoff and full jitter (or after the
-/// system's <c>Retry-After</c>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
+/// system's <c>Retry-After</c>, at most <see cref="ConnectorPolicy.MaxRetryAfter"/>; see
+/// <see cref="RetryDelay"/>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
 /// <see cref="ConnectorPolicy.WhenRetriesExhausted"/>.</item>
 /// <item><b>Delivery.</b> A request with a <see cref="ConnectorRequest.ReplyTo"/> is answered
 /// <see cref="ActionAccepted"/> once journaled; its outcome goes to that entity through its
@@ -36,6 +37,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private readonly IConnector _connector;
     private readonly ConnectorPolicy _policy;
     private readonly ConnectorMetrics _metrics;
+    private readonly Random? _jitter;
     private readonly List<ConnectorRequest> _pending = [];
     private readonly HashSet<string> _started = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConnectorActionCompleted> _completed = new(StringComparer.Ordinal);
@@ -54,9 +56,10 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private long _nextStart;
     private CancellationTokenSource _circuitToken = new();
 
-    /// <summary>Creates the supervisor of <paramref name="connector"/>.</summary>
-    public ConnectorSupervisor(IConnector connector, ConnectorMetrics metrics)
+    /// <summary>Creates the supervisor of <paramref name="connector"/>; <paramref name="jitter"/> draws the retry jitter (seed it for reproducible tests; default: <see cref="Random.Shared"/>).</summary>
+    public ConnectorSupervisor(IConnector connector, ConnectorMetrics metrics, Random? jitter = null)
     {
+        _jitter = jitter;
         _connector = connector;
         _policy = connector.Policy;
         _metrics = metrics;
@@ -72,8 +75,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
 
     private Microsoft.Extensions.Logging.ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Connectors");
 
-    /// <summary>Props for the supervisor of <paramref name="connector"/>.</summary>
-    public static Props Props(IConnector connector, ConnectorMetrics metrics) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics));
+    /// <summary>Props for the supervisor of <paramref name="connector"/>; <paramref name="jitter"/> draws the retry jitter (default: <see cref="Random.Shared"/>).</summary>
+    public static Props Props(IConnector connector, ConnectorMetrics metrics, Random? jitter = null) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics, jitter));
 
     /// <summary>Every <see cref="ConnectorPolicy.SnapshotEvery"/> events the outbox, the queue and the circuit are saved, so recovery replays only what followed.</summary>
     protected override int SnapshotEvery => _policy.SnapshotEvery;
@@ -357,15 +360,23 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         var metrics = _metrics;
         var time = Time;
         var circuit = _circuitToken.Token;
+        var jitter = _jitter;
+        Func<double> sample = jitter is null ? Random.Shared.NextDouble : () =>
+        {
+            lock (jitter)
+            {
+                return jitter.NextDouble();
+            }
+        };
         _ = Task.Run(async () =>
         {
-            var result = await RunAsync(connector, policy, metrics, time, request, self, probe ? 1 : policy.MaxAttempts, circuit).ConfigureAwait(false);
+            var result = await RunAsync(connector, policy, metrics, time, sample, request, self, probe ? 1 : policy.MaxAttempts, circuit).ConfigureAwait(false);
             self.Tell(result, self);
         });
     }
 
     /// <summary>The attempts of one action: retries of the transient lane, then the read-back.</summary>
-    private static async Task<AttemptsDone> RunAsync(IConnector connector, ConnectorPolicy policy, ConnectorMetrics metrics, TimeProvider time, ConnectorRequest request, IActorRef self, int maxAttempts, CancellationToken circuit)
+    private static async Task<AttemptsDone> RunAsync(IConnector connector, ConnectorPolicy policy, ConnectorMetrics metrics, TimeProvider time, Func<double> jitter, ConnectorRequest request, IActorRef self, int maxAttempts, CancellationToken circuit)
     {
         var attempts = 0;
         ConnectorResponse? response = null;
@@ -399,8 +410,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 }
 
                 metrics.Retry(connector.Name);
-                var ceiling = Math.Min(policy.MaxDelay.TotalMilliseconds, policy.BaseDelay.TotalMilliseconds * Math.Pow(2, attempts - 1));
-                var delay = ex.RetryAfter is { } after && after > TimeSpan.Zero ? after : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
+                var delay = RetryDelay.Next(policy, attempts, ex.RetryAfter, jitter());
                 try
                 {
                     await Task.Delay(delay, time, circuit).ConfigureAwait(false);

@@ -22,8 +22,11 @@ namespace Coordinator.Contracts;
 /// </param>
 public sealed record ConnectorRequest(string Connector, string Operation, string IdempotencyKey, string CorrelationId, JsonObject Input, TimeSpan? Timeout = null, string? ReplyTo = null)
 {
-    /// <summary>The idempotency key of <paramref name="step"/> of <paramref name="entityId"/>: the same for every attempt and every replay.</summary>
-    public static string KeyFor(string entityId, string step) => $"{entityId}/{step}";
+    /// <summary>
+    /// The idempotency key of <paramref name="step"/> of <paramref name="entityId"/>: the same for every attempt and every replay.
+    /// The entity id is escaped (<see cref="Contracts.IdempotencyKey.Escape"/>), so its first unescaped <c>/</c> ends it and two entities never share a key.
+    /// </summary>
+    public static string KeyFor(string entityId, string step) => $"{Contracts.IdempotencyKey.Escape(entityId)}/{step}";
 }
 
 /// <summary>What an action returned.</summary>

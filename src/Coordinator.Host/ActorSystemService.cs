@@ -63,7 +63,7 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
             case "postgres":
             case "akka-sql" when !string.IsNullOrWhiteSpace(journal.PostgresConnectionString):
                 _dataSource = NpgsqlDataSource.Create(journal.PostgresConnectionString!);
-                var postgres = new PostgresOptions { Schema = journal.PostgresSchema };
+                var postgres = new PostgresOptions { Schema = journal.PostgresSchema, LockTimeout = journal.PostgresLockTimeout, IdleInTransactionTimeout = journal.PostgresIdleInTransactionTimeout };
                 return (new PostgresJournalStore(_dataSource, postgres), new PostgresSnapshotStore(_dataSource, postgres));
             case "memory":
                 return (new MemoryJournalStore(), new MemorySnapshotStore());

@@ -25,6 +25,19 @@ public sealed class JournalOptions
     /// <summary>Schema holding the tables on PostgreSQL. <value>Default: <c>coordinator</c>.</value></summary>
     public string PostgresSchema { get; set; } = "coordinator";
 
+    /// <summary>
+    /// On PostgreSQL, the longest a write waits for the journal's ordering lock, which every writer
+    /// on every node takes; past it the write fails as transient and is retried, so one stuck
+    /// transaction cannot stall all writes. <c>00:00:00</c> waits without bound. <value>Default: 5 s.</value>
+    /// </summary>
+    public TimeSpan PostgresLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// On PostgreSQL, the longest a write's transaction may sit idle before the server ends its
+    /// session (and so releases the ordering lock). <c>00:00:00</c> never. <value>Default: 15 s.</value>
+    /// </summary>
+    public TimeSpan PostgresIdleInTransactionTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Most events in one store write. <value>Default: 1,000.</value></summary>
     public int MaxBatchEvents { get; set; } = 1_000;
 
@@ -62,6 +75,16 @@ internal sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
             default:
                 errors.Add($"Coordinator:Journal:Provider is '{options.Provider}'; use sqlite, postgres, akka-sql or memory.");
                 break;
+        }
+
+        if (options.PostgresLockTimeout < TimeSpan.Zero || options.PostgresLockTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Coordinator:Journal:PostgresLockTimeout is {options.PostgresLockTimeout}; set between 00:00:00 (no bound) and 01:00:00 (00:00:05 is the default).");
+        }
+
+        if (options.PostgresIdleInTransactionTimeout < TimeSpan.Zero || options.PostgresIdleInTransactionTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Coordinator:Journal:PostgresIdleInTransactionTimeout is {options.PostgresIdleInTransactionTimeout}; set between 00:00:00 (never) and 01:00:00 (00:00:15 is the default).");
         }
 
         if (options.MaxBatchEvents < 1)

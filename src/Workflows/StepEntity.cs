@@ -17,7 +17,7 @@ namespace Coordinator.Workflows;
 /// outcome is folded by <see cref="ApplyStep"/>. Everything is journaled and recovery replays the
 /// same folds, so the state, the active step and its idempotency key come back as they were.</item>
 /// <item><b>Keys.</b> A step's action is keyed <c>{entity}/{event id}/{step}</c> (<c>#n</c> for
-/// an operator's n-th retry): stable across attempts, restarts and replays, so it takes effect once.</item>
+/// an operator's n-th retry; parts escaped by <see cref="IdempotencyKey"/>): stable across attempts, restarts and replays, so it takes effect once.</item>
 /// <item><b>Holding.</b> While a step is active, later records are journaled and their Kafka
 /// offsets released (the partition flows for every other entity) but they are applied only when
 /// the step ends, in order. At most <see cref="MaxHeldRecords"/> are held; further ones wait
@@ -193,7 +193,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             return;
         }
 
-        _active = new ActiveStep(plan, _trigger!, ConnectorRequest.KeyFor(EntityId, $"{_trigger}/{plan.Name}"), Context.System.TimeProvider.GetUtcNow());
+        _active = new ActiveStep(plan, _trigger!, IdempotencyKey.Compose(EntityId, _trigger!, plan.Name), Context.System.TimeProvider.GetUtcNow());
         if (_live)
         {
             Send();
@@ -283,7 +283,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
         (StepResolution Resolution, JsonObject? Input, JsonObject? Output) decision = command switch
         {
-            RetryStep retry => (StepResolution.Retried, Merge(active!.Plan.Input, retry.Edit), null),
+            RetryStep retry => (StepResolution.Retried, JsonMergePatch.Edit(active!.Plan.Input, retry.Edit), null),
             SkipStep => (StepResolution.Skipped, null, null),
             CancelStep => (StepResolution.Cancelled, null, null),
             ResolveStepManually manual => (StepResolution.ResolvedManually, null, (JsonObject?)manual.Output?.DeepClone()),
@@ -322,7 +322,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
                 active.Since = p.At;
                 break;
             case StepResolved { Resolution: StepResolution.Retried } r:
-                active.Revise(r.Input ?? active.Plan.Input, ConnectorRequest.KeyFor(EntityId, $"{active.TriggeredBy}/{active.Plan.Name}#{active.Revision + 2}"), r.At);
+                active.Revise(r.Input ?? active.Plan.Input, IdempotencyKey.Compose(EntityId, active.TriggeredBy, active.Plan.Name, active.Revision + 2), r.At);
                 if (_live)
                 {
                     Send();
@@ -375,34 +375,6 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }
 
         _unacknowledged.Clear();
-    }
-
-    /// <summary>RFC 7396 JSON merge patch of <paramref name="input"/> by <paramref name="edit"/>.</summary>
-    private static JsonObject Merge(JsonObject input, JsonObject? edit)
-    {
-        var merged = (JsonObject)input.DeepClone();
-        if (edit is null)
-        {
-            return merged;
-        }
-
-        foreach (var (name, value) in edit)
-        {
-            if (value is null)
-            {
-                merged.Remove(name);
-            }
-            else if (value is JsonObject patch && merged[name] is JsonObject target)
-            {
-                merged[name] = Merge(target, patch);
-            }
-            else
-            {
-                merged[name] = value.DeepClone();
-            }
-        }
-
-        return merged;
     }
 
     private sealed record Reply(IActorRef To, object Message);

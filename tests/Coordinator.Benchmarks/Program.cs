@@ -1,10 +1,11 @@
 using Coordinator.Benchmarks;
 using Coordinator.Benchmarks.Actors;
+using Coordinator.Benchmarks.AkkaPersistence;
 using Coordinator.Benchmarks.Ingress;
 using Coordinator.Benchmarks.Persistence;
 using Coordinator.Benchmarks.Steps;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [ingress] [steps] [--runs N] [--quick]
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [steps] [--runs N] [--quick]
 var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
@@ -20,6 +21,11 @@ if (suites.Count == 0 || suites.Contains("actors"))
 if (suites.Count == 0 || suites.Contains("persistence"))
 {
     figures.AddRange(await PersistenceBenchmarks.RunAllAsync(runs, quick));
+}
+
+if (suites.Count == 0 || suites.Contains("akka-persistence"))
+{
+    figures.AddRange(await AkkaPersistenceBenchmarks.RunAllAsync(Math.Min(runs, 3), quick));
 }
 
 if (suites.Count == 0 || suites.Contains("ingress"))

@@ -4,6 +4,7 @@ using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Persistence.Sql.Sqlite;
 using Coordinator.Workflows;
+using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -61,6 +62,64 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             async () => (state = await node.OrderAsync(order)).History.SequenceEqual(history),
             $"order {order} has history {string.Join(',', history)} (now: {(state is null ? "" : string.Join(',', state.History))})",
             Patience);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_EntityAndEventIdsThatShareASlashJoin_GetTheirOwnCharges()
+    {
+        // Joined with '/' unescaped, entity 'a/b' with event 'c' and entity 'a' with event 'b/c'
+        // would share the key 'a/b/c/charge', and the second would be answered with the first's outcome.
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            Orders.Place(producer, "a/b", "c", 100, "cus_1");
+            Orders.Place(producer, "a", "b/c", 200, "cus_2");
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await StartNodeAsync("slashes");
+
+        await WaitHistoryAsync(node, "a/b", "placed:c", "charge:Succeeded");
+        await WaitHistoryAsync(node, "a", "placed:b/c", "charge:Succeeded");
+        Assert.Equal(2, _api.Effects.Distinct().Count());
+        Assert.NotEqual((await node.OrderAsync("a/b")).ChargeId, (await node.OrderAsync("a")).ChargeId);
+    }
+
+    [Fact]
+    public async Task ParkedStep_TokenFromTheEnvironmentInTheQuery_NeverReachesTheJournalOrTheLogs()
+    {
+        var variable = $"COORDINATOR_TEST_STEP_TOKEN_{Environment.ProcessId}";
+        const string token = "tok_5e1f0b9c77d2";
+        Environment.SetEnvironmentVariable(variable, token);
+        _api.RejectCustomer = "cus_blocked";
+        using (var producer = Ledger.Producer(_kafka))
+        {
+            Orders.Place(producer, "o-secret", "placed-s", 700, "cus_blocked");
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        using var logs = new CapturingLoggerProvider();
+        using var logging = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        var charge = Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions { BaseUrl = _api.BaseUrl }).Operations["charge"];
+        charge.Path = $"/charges?key={{env:{variable}}}";
+        var payments = new Coordinator.Connectors.Http.HttpConnector("payments", Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions
+        {
+            BaseUrl = _api.BaseUrl,
+            Policy = new ConnectorPolicy { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50), RatePerSecond = 1_000 },
+            Operations = { ["charge"] = charge },
+        }));
+        await using (var node = await OrderNode.StartAsync(_kafka.BootstrapServers, "secret", 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), new Dictionary<string, IConnector> { ["payments"] = payments }, logging: logging))
+        {
+            var parked = await WaitParkedAsync(node, "o-secret", held: 0);
+            Assert.Equal("http-422", parked.Failure!.Outcome);
+            Assert.DoesNotContain(token, parked.Failure.Message, StringComparison.Ordinal);
+        }
+
+        var rows = await new SqliteJournalStore(storage).ReadAllAsync(0, 10_000);
+        Assert.Contains(rows, r => r.Event.TypeName == "V1.StepParked");
+        Assert.All(rows, r => Assert.DoesNotContain(token, System.Text.Encoding.UTF8.GetString(r.Event.Payload), StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, line => line.Contains("needs attention", StringComparison.Ordinal)); // the parked step was logged, with its message
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
 using Coordinator.Persistence.Sql.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -46,14 +47,18 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         DrainPerSecond = 200,
     };
 
-    private async Task<IActorRef> StartAsync(ConnectorPolicy policy)
+    private async Task<IActorRef> StartAsync(ConnectorPolicy policy, TimeProvider? time = null, IConnector? connector = null, ILoggerFactory? logs = null)
     {
         if (_system is not null)
         {
             await _system.Terminate();
         }
 
-        _system = ActorSystem.Create($"connectors-{Interlocked.Increment(ref _systems)}");
+        _system = ActorSystem.Create($"connectors-{Interlocked.Increment(ref _systems)}", new ActorSystemSettings
+        {
+            TimeProvider = time ?? TimeProvider.System,
+            LoggerFactory = logs ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+        });
         var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
         await PersistenceExtension.StartAsync(_system, new PersistenceSettings
         {
@@ -61,8 +66,8 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
             SnapshotStore = new SqliteSnapshotStore(storage),
             Registry = new EventTypeRegistry().AddConnectors(),
         });
-        var connector = new HttpConnector("payments", DomainConnectors.Payments(new HttpConnectorOptions { Kind = "payments", BaseUrl = _api.BaseUrl, Policy = policy }));
-        return _system.ActorOf(ConnectorSupervisor.Props(connector, _metrics), "payments");
+        connector ??= new HttpConnector("payments", DomainConnectors.Payments(new HttpConnectorOptions { Kind = "payments", BaseUrl = _api.BaseUrl, Policy = policy }), timeProvider: time);
+        return _system.ActorOf(ConnectorSupervisor.Props(connector, _metrics, new Random(1515)), "payments");
     }
 
     private static ConnectorRequest Charge(string entity, long amount, string customer = "cus_1")
@@ -87,14 +92,70 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task TooManyRequests_HonoursRetryAfter()
     {
-        var payments = await StartAsync(Policy());
+        var time = new RecordingTime();
+        var policy = Policy();
+        var payments = await StartAsync(policy, time);
         _api.FailNext(1, 429, retryAfter: TimeSpan.FromSeconds(1));
-        var started = DateTime.UtcNow;
 
-        var reply = await payments.Ask<ActionSucceeded>(new Execute(Charge("case-429", 10)), Patience);
+        var reply = payments.Ask<ActionSucceeded>(new Execute(Charge("case-429", 10)), Patience);
 
-        Assert.Equal(2, reply.Attempts);
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.95), "the retry waited for Retry-After (1 s), not the 5 ms backoff");
+        // The retry waits Retry-After (1 s, not the 5 ms backoff) plus at most BaseDelay of jitter.
+        var wait = await time.NextOneShotAsync(except: Patience);
+        Assert.InRange(wait, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) + policy.BaseDelay);
+        time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        Assert.Equal(1, _api.CallsFor("case-429/charge")); // its timer is not due yet, so no retry can be under way
+        time.Advance(policy.BaseDelay + TimeSpan.FromTicks(1));
+        Assert.Equal(2, (await reply.WaitAsync(Patience)).Attempts);
+        Assert.Equal(2, _api.CallsFor("case-429/charge"));
+    }
+
+    [Fact]
+    public async Task TooManyRequests_RetryAfterBeyondMaxRetryAfter_WaitsOnlyMaxRetryAfter()
+    {
+        var time = new RecordingTime();
+        var policy = Policy();
+        policy.MaxRetryAfter = TimeSpan.FromSeconds(2);
+        var payments = await StartAsync(policy, time);
+        _api.FailNext(1, 429, retryAfter: TimeSpan.FromHours(1));
+
+        var reply = payments.Ask<ActionSucceeded>(new Execute(Charge("case-429-long", 10)), Patience);
+
+        Assert.Equal(policy.MaxRetryAfter, await time.NextOneShotAsync(except: Patience));
+        time.Advance(policy.MaxRetryAfter);
+        Assert.Equal(2, (await reply.WaitAsync(Patience)).Attempts);
+    }
+
+    [Fact]
+    public async Task Failure_TokenFromTheEnvironmentInThePathAndQuery_NeverReachesTheJournalOrTheLogs()
+    {
+        var variable = $"COORDINATOR_TEST_TOKEN_{Environment.ProcessId}";
+        const string token = "tok_9d2e7c41aa5b";
+        Environment.SetEnvironmentVariable(variable, token);
+        using var logs = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        // The system rejects the call and echoes the URL it was sent, as many do.
+        using var handler = new ScriptedHandler(request => new HttpResponseMessage(System.Net.HttpStatusCode.UnprocessableEntity)
+        {
+            Content = new StringContent($$"""{"error":"unknown account","request":"{{request.RequestUri}}"}"""),
+        });
+        var connector = new HttpConnector("payments", new HttpConnectorOptions
+        {
+            BaseUrl = "https://payments.example.com/v1",
+            Policy = Policy(),
+            Operations = { ["charge"] = new HttpOperation { Path = $"/accounts/{{env:{variable}}}/charges?key={{env:{variable}}}", Body = """{"amount":"{input.amount}"}""" } },
+        }, handler);
+        var payments = await StartAsync(Policy(), connector: connector, logs: loggerFactory);
+
+        var failed = await payments.Ask<ActionFailed>(new Execute(Charge("case-secret", 10)), Patience);
+
+        Assert.Equal((FailureClass.Data, "http-422"), (failed.Class, failed.Outcome));
+        Assert.DoesNotContain(token, failed.Message, StringComparison.Ordinal);
+        var rows = await new SqliteJournalStore(new SqliteStorage(Path.Combine(_directory, "journal.db"))).ReadAllAsync(0, 1_000);
+        Assert.Contains(rows, r => r.Event.TypeName.Contains("Completed", StringComparison.Ordinal));
+        Assert.All(rows, r => Assert.DoesNotContain(token, System.Text.Encoding.UTF8.GetString(r.Event.Payload), StringComparison.Ordinal));
+        await _system!.Terminate();
+        _system = null;
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
     }
 
     [Fact]

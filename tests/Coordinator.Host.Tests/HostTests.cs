@@ -110,6 +110,7 @@ public sealed class HostTests
     [InlineData("Coordinator:Journal:Provider", "oracle", "Coordinator:Journal:Provider")]
     [InlineData("Coordinator:Journal:Provider", "postgres", "Coordinator:Journal:PostgresConnectionString")]
     [InlineData("Coordinator:Journal:MaxBatchEvents", "0", "Coordinator:Journal:MaxBatchEvents")]
+    [InlineData("Coordinator:Journal:PostgresLockTimeout", "-00:00:01", "Coordinator:Journal:PostgresLockTimeout")]
     public async Task InvalidJournalOptions_FailTheStart_NamingTheSetting(string key, string value, string named)
     {
         // Options are checked when the host is built (Akka.Hosting reads them for the actor

@@ -150,10 +150,11 @@ public sealed class OrderNode : IAsyncDisposable
     /// <summary>The connectors.</summary>
     public ConnectorsExtension Connectors => ConnectorsExtension.Find(System)!;
 
-    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one); an order holds at most <paramref name="maxHeldRecords"/> records behind a step.</summary>
-    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null, int maxHeldRecords = 10_000)
+    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one); an order holds at most <paramref name="maxHeldRecords"/> records behind a step; it logs to <paramref name="logging"/> (default: the test nodes' logging).</summary>
+    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null, int maxHeldRecords = 10_000, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
     {
-        var system = ActorSystem.Create(name ?? $"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { LoggerFactory = LedgerNode.DefaultLogging });
+        logging ??= LedgerNode.DefaultLogging;
+        var system = ActorSystem.Create(name ?? $"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { LoggerFactory = logging });
         await PersistenceExtension.StartAsync(system, new PersistenceSettings
         {
             Journal = journal,
@@ -164,7 +165,7 @@ public sealed class OrderNode : IAsyncDisposable
         IngressExtension.Register(system, Orders.Contracts());
         var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new OrderCase(id, maxHeldRecords)), partitions), "orders");
         ConnectorsExtension.Start(system, connectors, new Dictionary<string, IActorRef> { ["orders"] = region });
-        var ingress = new KafkaIngress(system, LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic), new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, LedgerNode.DefaultLogging);
+        var ingress = new KafkaIngress(system, LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic), new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, logging);
         ingress.Start();
         return new OrderNode(system, region, ingress);
     }

@@ -14,20 +14,32 @@ namespace Coordinator.Connectors.Http;
 /// (in a read-back: the action's mapped output), <c>{key}</c> (the idempotency key),
 /// <c>{correlation}</c> and <c>{env:NAME}</c>. A JSON string that is exactly one placeholder is
 /// replaced by the value with its JSON type; elsewhere values are inserted as text (URL-encoded
-/// in paths).
+/// in paths). Every <c>{env:NAME}</c> is read once, at start, and a variable that is not set
+/// fails the start. An input cannot make a path segment empty, <c>.</c> or <c>..</c> (which
+/// would address another resource): that is a data failure naming the field. Failure messages
+/// (journaled and logged) name the operation and its path template, never the resolved URL; they
+/// carry a bounded excerpt of the response with query strings and every resolved
+/// <c>{env:…}</c> value and token redacted.
 /// </summary>
-public sealed class HttpConnector : IConnector
+public sealed partial class HttpConnector : IConnector
 {
     private readonly HttpConnectorOptions _options;
     private readonly HttpClient _http;
     private readonly FailureTable _failures;
     private readonly Dictionary<string, JsonNode?> _bodies = new(StringComparer.Ordinal);
     private readonly string? _token;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, string> _env = new(StringComparer.Ordinal);
+    private readonly List<string> _secrets = [];
 
-    /// <summary>Creates connector <paramref name="name"/>; <paramref name="handler"/> is for tests and custom transports.</summary>
+    /// <summary>
+    /// Creates connector <paramref name="name"/>; <paramref name="handler"/> is for tests and custom transports;
+    /// <paramref name="timeProvider"/> is the clock an HTTP-date <c>Retry-After</c> is read against (default: the system clock).
+    /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names each setting and its fix.</exception>
-    public HttpConnector(string name, HttpConnectorOptions options, HttpMessageHandler? handler = null)
+    public HttpConnector(string name, HttpConnectorOptions options, HttpMessageHandler? handler = null, TimeProvider? timeProvider = null)
     {
+        _time = timeProvider ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
         Name = name;
@@ -54,13 +66,27 @@ public sealed class HttpConnector : IConnector
             }
         }
 
-        foreach (var (header, value) in options.Headers)
+        // Every {env:NAME} is read now: a variable that is missing fails the start (naming the
+        // setting), and the values are known, so failure messages can redact them.
+        var templates = options.Headers.Select(h => ($"Headers:{h.Key}", h.Value))
+            .Concat(options.Operations.SelectMany(o => new[] { ($"Operations:{o.Key}:Path", o.Value.Path), ($"Operations:{o.Key}:Body", o.Value.Body ?? "") }
+                .Concat(o.Value.Expect.Select(e => ($"Operations:{o.Key}:Expect:{e.Key}", e.Value)))));
+        foreach (var (setting, template) in templates)
         {
-            foreach (var env in EnvReferences(value).Where(v => Environment.GetEnvironmentVariable(v) is null))
+            foreach (var env in EnvReferences(template).Distinct(StringComparer.Ordinal))
             {
-                errors.Add($"Coordinator:Connectors:{name}:Headers:{header} uses {{env:{env}}}, which is not set; export {env}.");
+                if (Environment.GetEnvironmentVariable(env) is { } value)
+                {
+                    _env[env] = value;
+                }
+                else
+                {
+                    errors.Add($"Coordinator:Connectors:{name}:{setting} uses {{env:{env}}}, which is not set; export {env}.");
+                }
             }
         }
+
+        _secrets.AddRange(_env.Values.Append(_token ?? "").Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(v => v.Length));
 
         if (errors.Count > 0)
         {
@@ -113,7 +139,7 @@ public sealed class HttpConnector : IConnector
             var actual = read[field] is { } node ? Text(node) : null;
             if (!string.Equals(expected, actual, StringComparison.Ordinal))
             {
-                throw Failure("verify-mismatch", request, $"read-back field '{field}' is '{actual ?? "(missing)"}', expected '{expected}'");
+                throw Failure("verify-mismatch", request, $"read-back field '{field}' is '{Excerpt(actual ?? "(missing)", _secrets)}', expected '{Excerpt(expected, _secrets)}'");
             }
         }
 
@@ -130,7 +156,7 @@ public sealed class HttpConnector : IConnector
 
     private async Task<(int Status, JsonNode? Body)> SendAsync(string name, HttpOperation operation, ConnectorRequest request, JsonObject? output, CancellationToken cancellationToken)
     {
-        var path = Render(operation.Path.TrimStart('/'), request, output, urlEncode: true);
+        var path = RenderPath(name, operation.Path.TrimStart('/'), request, output);
         // An empty path is the base URL itself, as given (a webhook URL must not gain a trailing slash).
         using var message = new HttpRequestMessage(new HttpMethod(operation.Method), path.Length == 0 ? new Uri(_options.BaseUrl!) : new Uri(path, UriKind.Relative));
         message.Headers.TryAddWithoutValidation("Idempotency-Key", request.IdempotencyKey);
@@ -164,7 +190,7 @@ public sealed class HttpConnector : IConnector
         }
         catch (HttpRequestException ex) when (ex.InnerException is SocketException || ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ResponseEnded)
         {
-            throw Failure("refused", request, $"could not reach {_http.BaseAddress}: {ex.Message}", inner: ex);
+            throw Failure("refused", request, $"{operation.Method} {name} could not reach {_http.BaseAddress!.GetLeftPart(UriPartial.Authority)}: {Excerpt(ex.Message, _secrets)}", inner: ex);
         }
 
         using (response)
@@ -174,9 +200,9 @@ public sealed class HttpConnector : IConnector
             if (status is < 200 or > 299)
             {
                 var retryAfter = response.Headers.RetryAfter is { } ra
-                    ? ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                    ? ra.Delta ?? (ra.Date is { } date ? Max(date - _time.GetUtcNow(), TimeSpan.Zero) : null)
                     : null;
-                throw Failure($"http-{status}", request, $"{operation.Method} {message.RequestUri} answered {status}: {Truncate(text)}", status, retryAfter);
+                throw Failure($"http-{status}", request, $"{operation.Method} {name} ({Template(operation.Path)}) answered {status}: {Excerpt(text, _secrets)}", status, retryAfter);
             }
 
             try
@@ -185,7 +211,7 @@ public sealed class HttpConnector : IConnector
             }
             catch (JsonException ex)
             {
-                throw Failure("contract", request, $"the response is not JSON: {Truncate(text)}", status, inner: ex);
+                throw Failure("contract", request, $"the response of {name} ({Template(operation.Path)}) is not JSON: {Excerpt(text, _secrets)}", status, inner: ex);
             }
         }
     }
@@ -252,9 +278,7 @@ public sealed class HttpConnector : IConnector
 
             result.Append(template, at, open - at);
             var reference = template[(open + 1)..close];
-            var value = reference.StartsWith("env:", StringComparison.Ordinal)
-                ? Environment.GetEnvironmentVariable(reference[4..]) ?? ""
-                : Resolve(reference, request, output) is { } node ? Text(node) : throw Missing(reference, request);
+            var value = Resolve(reference, request, output) is { } node ? Text(node) : throw Missing(reference, request);
             result.Append(urlEncode ? Uri.EscapeDataString(value) : value);
             at = close + 1;
         }
@@ -274,11 +298,45 @@ public sealed class HttpConnector : IConnector
             return JsonValue.Create(request.CorrelationId);
         }
 
+        if (reference.StartsWith("env:", StringComparison.Ordinal))
+        {
+            return JsonValue.Create(_env[reference[4..]]); // read and checked at start
+        }
+
         JsonNode? node = reference.StartsWith("input.", StringComparison.Ordinal) ? request.Input
             : reference.StartsWith("output.", StringComparison.Ordinal) ? output
             : throw new ConnectorException(FailureClass.Data, Name, request.Operation, "contract", $"template placeholder '{{{reference}}}' is unknown", "use {input.name}, {output.name}, {key}, {correlation} or {env:NAME} in the operation's templates");
         node = Walk(node, reference[(reference.IndexOf('.', StringComparison.Ordinal) + 1)..]);
         return node ?? (reference.StartsWith("input.", StringComparison.Ordinal) ? throw Missing(reference, request) : null);
+    }
+
+    /// <summary>
+    /// The path, rendered segment by segment: a segment that a placeholder makes empty, <c>.</c> or
+    /// <c>..</c> is refused (escaping leaves dots alone, and the URL would resolve them to another
+    /// resource). The query, after <c>?</c>, is rendered as it is.
+    /// </summary>
+    private string RenderPath(string name, string template, ConnectorRequest request, JsonObject? output)
+    {
+        var question = template.IndexOf('?', StringComparison.Ordinal);
+        var pathTemplate = question < 0 ? template : template[..question];
+        var segments = pathTemplate.Split('/');
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var rendered = Render(segment, request, output, urlEncode: true);
+            if (rendered is "" or "." or ".." && segment.Contains('{', StringComparison.Ordinal))
+            {
+                var fields = References(segment).ToList();
+                var values = string.Join(", ", fields.Select(f => $"'{{{f}}}' is '{Excerpt(Resolve(f, request, output) is { } node ? Text(node) : "", _secrets)}'"));
+                var named = string.Join(", ", fields.Select(f => $"'{(f.IndexOf('.', StringComparison.Ordinal) is var dot and > 0 ? f[(dot + 1)..] : f)}'"));
+                throw new ConnectorException(FailureClass.Data, Name, request.Operation, "contract", $"the input makes segment {i + 1} of {name}'s path ({Template(template)}) '{rendered}' ({values}); a path segment cannot be empty, '.' or '..', which would address another resource", $"correct {named} in the step's input (a non-empty value other than '.' or '..'), then retry with the edited input");
+            }
+
+            segments[i] = rendered;
+        }
+
+        var path = string.Join('/', segments);
+        return question < 0 ? path : path + Render(template[question..], request, output, urlEncode: true);
     }
 
     private ConnectorException Missing(string reference, ConnectorRequest request)
@@ -303,7 +361,72 @@ public sealed class HttpConnector : IConnector
 
     private static string Text(JsonNode node) => node is JsonValue value && value.TryGetValue<string>(out var s) ? s : node.ToJsonString();
 
-    private static string Truncate(string text) => text.Length <= 300 ? text : string.Concat(text.AsSpan(0, 300), "…");
+    /// <summary>Most characters of a response kept in a failure message.</summary>
+    internal const int ExcerptLength = 200;
+
+    /// <summary>
+    /// <paramref name="text"/> fit for a failure message, which is journaled and logged: every
+    /// <paramref name="secrets"/> value (as is and URL-encoded) becomes <c>***</c>, query strings
+    /// become <c>?…</c>, line breaks and control characters become spaces, and at most
+    /// <see cref="ExcerptLength"/> characters are kept.
+    /// </summary>
+    internal static string Excerpt(string text, IReadOnlyCollection<string> secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            text = text.Replace(secret, "***", StringComparison.Ordinal);
+            var encoded = Uri.EscapeDataString(secret);
+            if (encoded != secret)
+            {
+                text = text.Replace(encoded, "***", StringComparison.Ordinal);
+            }
+        }
+
+        text = QueryString().Replace(text, "?…");
+        var excerpt = new StringBuilder(Math.Min(text.Length, ExcerptLength + 1));
+        foreach (var c in text)
+        {
+            if (excerpt.Length == ExcerptLength)
+            {
+                excerpt.Append('…');
+                break;
+            }
+
+            excerpt.Append(char.IsControl(c) ? ' ' : c);
+        }
+
+        return excerpt.ToString();
+    }
+
+    /// <summary>A path template as failure messages show it: its query, if any, as <c>?…</c>.</summary>
+    private static string Template(string path)
+    {
+        var rooted = "/" + path.TrimStart('/');
+        var question = rooted.IndexOf('?', StringComparison.Ordinal);
+        return question < 0 ? rooted : string.Concat(rooted.AsSpan(0, question), "?…");
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The placeholders of <paramref name="template"/>, without braces.</summary>
+    private static IEnumerable<string> References(string template)
+    {
+        var at = 0;
+        while ((at = template.IndexOf('{', at)) >= 0)
+        {
+            var close = template.IndexOf('}', at);
+            if (close < 0)
+            {
+                yield break;
+            }
+
+            yield return template[(at + 1)..close];
+            at = close;
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\?[^\s""'<>]*", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex QueryString();
 
     private static IEnumerable<string> EnvReferences(string template)
     {

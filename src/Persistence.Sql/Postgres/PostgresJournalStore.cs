@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Coordinator.Actors.Persistence;
+using Coordinator.Contracts;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -13,16 +14,23 @@ namespace Coordinator.Persistence.Sql.Postgres;
 /// ordering values increase in commit order across every writer on every node, so a projection
 /// reading <c>ordering &gt; offset</c> never skips an event whose transaction commits later
 /// (the missed-event problem of Akka.Persistence.Sql, issues #176 and #345 there). The cost is
-/// one lock per batch, which batching makes cheap.
+/// one lock per batch, which batching makes cheap. The wait for the lock is bounded
+/// (<see cref="PostgresOptions.LockTimeout"/>, a transient failure past it) and so is a stalled
+/// transaction holding it (<see cref="PostgresOptions.IdleInTransactionTimeout"/>), so one stuck
+/// session cannot stall every writer. A conflict is attributed to the right entity whether or
+/// not the connection string sets <c>Include Error Detail</c>.
 /// </summary>
 public sealed partial class PostgresJournalStore : IJournalStore
 {
-    private const int OrderingLockClass = 0x4A726E6C; // "Jrnl"
+    /// <summary>The advisory lock class of the ordering lock ("Jrnl"); its key is the schema name's hash.</summary>
+    internal const int OrderingLockClass = 0x4A726E6C;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
     private readonly string _copy;
     private readonly string _select;
+    private readonly string _setTimeouts;
+    private readonly TimeSpan _lockTimeout;
 
     /// <summary>Creates the store on <paramref name="dataSource"/>.</summary>
     public PostgresJournalStore(NpgsqlDataSource dataSource, PostgresOptions? options = null)
@@ -32,6 +40,8 @@ public sealed partial class PostgresJournalStore : IJournalStore
         _dataSource = dataSource;
         _schema = options.Schema;
         _copy = $"COPY {_schema}.journal (persistence_id, sequence_nr, event_type, payload, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id, payload_bytes) FROM STDIN (FORMAT BINARY)";
+        _lockTimeout = options.LockTimeout;
+        _setTimeouts = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SELECT set_config('lock_timeout', '{(long)options.LockTimeout.TotalMilliseconds}', true), set_config('idle_in_transaction_session_timeout', '{(long)options.IdleInTransactionTimeout.TotalMilliseconds}', true)");
         _select = $"SELECT ordering, persistence_id, sequence_nr, event_type, payload::text, tags, written_at, writer_id, correlation_id, causation_id, caused_by, serializer_id, payload_bytes FROM {_schema}.journal";
     }
 
@@ -48,11 +58,22 @@ public sealed partial class PostgresJournalStore : IJournalStore
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1, hashtext($2))", connection, transaction))
+        await using (var lockBatch = new NpgsqlBatch(connection, transaction))
         {
-            lockCommand.Parameters.AddWithValue(OrderingLockClass);
-            lockCommand.Parameters.AddWithValue(_schema);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // One round trip: this transaction's bounds, then the lock.
+            lockBatch.BatchCommands.Add(new NpgsqlBatchCommand(_setTimeouts));
+            var take = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1, hashtext($2))");
+            take.Parameters.AddWithValue(OrderingLockClass);
+            take.Parameters.AddWithValue(_schema);
+            lockBatch.BatchCommands.Add(take);
+            try
+            {
+                await lockBatch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                throw new TransientException($"The journal's ordering lock (advisory lock {OrderingLockClass}, schema {_schema}) was not granted within PostgresOptions.LockTimeout ({_lockTimeout}): another session holds it, likely a stuck transaction. Nothing was written; the write can be retried. If it persists, find the session in pg_locks (locktype 'advisory') and end it, or raise PostgresOptions.LockTimeout.", ex);
+            }
         }
 
         try
@@ -100,7 +121,8 @@ public sealed partial class PostgresJournalStore : IJournalStore
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            var (persistenceId, sequenceNr) = ParseConflict(ex, events);
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            var (persistenceId, sequenceNr) = ParseConflict(ex) ?? await FindConflictAsync(connection, events, cancellationToken).ConfigureAwait(false);
             throw new JournalConflictException(persistenceId, sequenceNr, ex);
         }
     }
@@ -245,13 +267,52 @@ public sealed partial class PostgresJournalStore : IJournalStore
         }
     }
 
-    private static (string PersistenceId, long SequenceNr) ParseConflict(PostgresException ex, IReadOnlyList<EventToWrite> events)
+    /// <summary>The conflicting key from the error's detail, which the server sends only with <c>Include Error Detail</c>; null without it.</summary>
+    private static (string PersistenceId, long SequenceNr)? ParseConflict(PostgresException ex)
     {
         // Detail: Key (persistence_id, sequence_nr)=(case-1, 3) already exists.
         var match = ConflictDetail().Match(ex.Detail ?? string.Empty);
         return match.Success && long.TryParse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture, out var sequenceNr)
             ? (match.Groups[1].Value, sequenceNr)
-            : (events[0].PersistenceId, events[0].SequenceNr);
+            : null;
+    }
+
+    /// <summary>
+    /// The conflicting event of a rolled-back batch without the error's detail: the first, in batch
+    /// order, that is written already, else the first the batch repeats (which PostgreSQL rejects
+    /// within the batch).
+    /// </summary>
+    private async Task<(string PersistenceId, long SequenceNr)> FindConflictAsync(NpgsqlConnection connection, IReadOnlyList<EventToWrite> events, CancellationToken cancellationToken)
+    {
+        var existing = new HashSet<(string, long)>();
+        await using (var command = new NpgsqlCommand($"SELECT j.persistence_id, j.sequence_nr FROM {_schema}.journal j JOIN unnest($1::text[], $2::bigint[]) AS b(id, nr) ON j.persistence_id = b.id AND j.sequence_nr = b.nr", connection))
+        {
+            command.Parameters.AddWithValue(events.Select(e => e.PersistenceId).ToArray());
+            command.Parameters.AddWithValue(events.Select(e => e.SequenceNr).ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                existing.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        var seen = new HashSet<(string, long)>();
+        var repeated = ((string, long)?)null;
+        foreach (var e in events)
+        {
+            var key = (e.PersistenceId, e.SequenceNr);
+            if (existing.Contains(key))
+            {
+                return key;
+            }
+
+            if (!seen.Add(key))
+            {
+                repeated ??= key;
+            }
+        }
+
+        return repeated ?? (events[0].PersistenceId, events[0].SequenceNr);
     }
 
     [GeneratedRegex(@"=\((.*), (\d+)\) already exists", RegexOptions.CultureInvariant)]

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Coordinator.Connectors.Tests;
+
+/// <summary>An HTTP transport that answers each request with <c>answer</c> and remembers what it was sent.</summary>
+internal sealed class ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+{
+    public ConcurrentQueue<Uri> Requests { get; } = new();
+
+    public ConcurrentQueue<string?> Bodies { get; } = new();
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue(request.RequestUri!);
+        Bodies.Enqueue(request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken));
+        return answer(request);
+    }
+}
+
+/// <summary>A manual clock that also records the due time of every one-shot timer created on it (a retry's wait, an ask's timeout).</summary>
+internal sealed class RecordingTime : TimeProvider
+{
+    private readonly ConcurrentQueue<TimeSpan> _oneShots = new();
+
+    public ManualTimeProvider Clock { get; } = new();
+
+    public override long TimestampFrequency => Clock.TimestampFrequency;
+
+    public override DateTimeOffset GetUtcNow() => Clock.GetUtcNow();
+
+    public override long GetTimestamp() => Clock.GetTimestamp();
+
+    public override TimeZoneInfo LocalTimeZone => Clock.LocalTimeZone;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero)
+        {
+            _oneShots.Enqueue(dueTime);
+        }
+
+        return Clock.CreateTimer(callback, state, dueTime, period);
+    }
+
+    public void Advance(TimeSpan delta) => Clock.Advance(delta);
+
+    /// <summary>Waits for a one-shot timer other than those due after <paramref name="except"/> (an ask's patience) and returns its due time.</summary>
+    public async Task<TimeSpan> NextOneShotAsync(TimeSpan except)
+    {
+        TimeSpan found = default;
+        await Eventually.TrueAsync(
+            () =>
+            {
+                while (_oneShots.TryDequeue(out var due))
+                {
+                    if (due != except)
+                    {
+                        found = due;
+                        return true;
+                    }
+                }
+
+                return false;
+            },
+            "a timer for the retry's wait",
+            TimeSpan.FromSeconds(30));
+        return found;
+    }
+}
+
+/// <summary>Keeps every log line (message and exception) written through it.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
+}
