@@ -35,6 +35,9 @@ public sealed class CoordinatorStores : IExtension, IDisposable
     /// <summary>The extension of <paramref name="system"/>.</summary>
     public static CoordinatorStores Get(ActorSystem system) => system.WithExtension<CoordinatorStores, CoordinatorStoresProvider>();
 
+    /// <summary>Every journal location in use, for metrics and benchmarks.</summary>
+    public IEnumerable<StoreSet> All => _sets.Values.Where(static s => s.IsValueCreated).Select(static s => s.Value);
+
     /// <summary>The stores for <paramref name="settings"/>, created and migrated once.</summary>
     public StoreSet For(JournalSettings settings)
     {

@@ -36,6 +36,12 @@ public sealed class WriteBatcher : IAsyncDisposable
     /// <summary>Batches written so far (a figure for benchmarks and metrics).</summary>
     public long Batches { get; private set; }
 
+    /// <summary>Events written so far.</summary>
+    public long EventsWritten { get; private set; }
+
+    /// <summary>Time spent in store writes so far.</summary>
+    public TimeSpan WriteTime { get; private set; }
+
     /// <summary>Writes <paramref name="events"/> (one actor's, atomically) with other actors' writes.</summary>
     /// <exception cref="JournalOverloadedException">More than <c>max-pending-events</c> are waiting.</exception>
     public Task WriteAsync(IReadOnlyList<EventToWrite> events)
@@ -84,8 +90,11 @@ public sealed class WriteBatcher : IAsyncDisposable
                 rows.AddRange(request.Events);
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             await WriteBatchAsync(batch, rows).ConfigureAwait(false);
+            WriteTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
             Batches++;
+            EventsWritten += rows.Count;
             Interlocked.Add(ref _pendingEvents, -rows.Count);
         }
     }

@@ -95,7 +95,13 @@ internal static class AkkaPersistenceBenchmarks
             await Task.WhenAll(actors.Select(a => a.Ask<BenchActor.Recovered>(BenchActor.Ping.Instance, TimeSpan.FromSeconds(60))));
             var start = Stopwatch.GetTimestamp();
             await Task.WhenAll(actors.Select(a => a.Ask<BenchActor.Finished>(new BenchActor.Run(eventsEach), TimeSpan.FromMinutes(5))));
-            return Actors * eventsEach / Harness.Seconds(start);
+            var rate = Actors * eventsEach / Harness.Seconds(start);
+            foreach (var set in Coordinator.Persistence.Journal.CoordinatorStores.Get(system).All)
+            {
+                Console.Error.Write($" [{set.Writer.EventsWritten / Math.Max(1, set.Writer.Batches)} events/batch, {set.Writer.WriteTime.TotalMilliseconds / Math.Max(1, set.Writer.Batches):N1} ms/batch]");
+            }
+
+            return rate;
         }
         finally
         {
