@@ -3,7 +3,7 @@ using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Persistence.Sql.Sqlite;
-using Coordinator.Workflows;
+using Coordinator.Connectors.Steps;
 
 namespace Coordinator.Connectors.Tests;
 
