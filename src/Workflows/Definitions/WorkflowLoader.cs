@@ -127,6 +127,7 @@ public static class WorkflowLoader
 
         nameNode = root.Get("name");
         var definition = new Builder(y, root, catalog, guards).Build();
+        errors.Sort((a, b) => (a.Line, a.Column).CompareTo((b.Line, b.Column)));
         return errors.Count == 0 && definition is not null
             ? new LoadResult([definition], [])
             : new LoadResult([], [.. errors]);
@@ -656,7 +657,7 @@ public static class WorkflowLoader
             {
                 case EffectKind.Financial:
                     amount = e.Expression("amount", _scope, ValueKind.Number);
-                    if (decide is not null && decide.Approval is null && !AlwaysReviewed(decide))
+                    if (decide is not null && root.Get("decide") is YamlMappingNode dm && !dm.Children.ContainsKey(new YamlScalarNode("approval")) && !AlwaysReviewed(decide))
                     {
                         y.Error(e.Get("kind")!, e.PathOf("kind"), $"a financial action with no approval tiers could move any amount without a human, bypassing the guard {GuardRails.Financial} ({guards.FinancialApprovalAbove})", "add decide.approval with instant, fast-track and full-review tiers");
                     }
