@@ -111,6 +111,12 @@ public static class WorkflowLoader
             errors.Add(new ValidationError(path, (int)e.Start.Line, (int)e.Start.Column, "", $"the YAML does not parse ({problem.TrimEnd('.')})", "check the indentation and that every key appears once"));
             return new LoadResult([], [.. errors]);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner can fail this way on some malformed input; report it rather than crash.
+            errors.Add(new ValidationError(path, 1, 1, "", $"the YAML does not parse ({e.Message.TrimEnd('.')})", "check quotes, brackets and indentation"));
+            return new LoadResult([], [.. errors]);
+        }
 
         if (stream.Documents.Count != 1)
         {

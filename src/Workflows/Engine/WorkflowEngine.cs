@@ -63,7 +63,8 @@ public static class WorkflowEngine
             WaitEnded => state with { WaitEventType = null, WaitCorrelation = null, WaitTimer = null },
             SlaBreached b => b.Escalations.LastOrDefault(x => x.Kind == EscalationKind.RaisePriority) is { } p ? state with { Priority = p.Target } : state,
             InstanceParked p => state with { Status = InstanceStatus.Parked, ParkedBy = p.Cause },
-            InstanceResumed => state with { ParkedBy = null, Status = InstanceStatus.Acting },
+            InstanceResumed => state with { ParkedBy = null, Status = state.PendingLookups.IsEmpty ? InstanceStatus.Acting : InstanceStatus.Gathering },
+            FastTrackObjectionRaised => state with { FastTrackTimer = null },
             InstanceEnded x => state with { Status = x.Status, Task = null, FastTrackTimer = null, WaitTimer = null },
             _ => throw new ArgumentException($"the engine does not know the event {e.GetType().Name}", nameof(e)),
         };
@@ -223,8 +224,8 @@ public static class WorkflowEngine
             var caseKey = Format(def.Trigger.CaseKey.Evaluate(view));
             if (def.Trigger.StartWhen is { } start && !start.IsTrue(view))
             {
-                _state = _state with { Facts = view };
-                Emit(new TriggerIgnored(at, System("no instance started", $"start-when {start.Text} is false", Evidence(start)), Malformed: false));
+                var evidence = start.Variables.ToImmutableSortedDictionary(v => v, v => Format(view.GetValueOrDefault(v)), StringComparer.Ordinal);
+                Emit(new TriggerIgnored(at, System("no instance started", $"start-when {start.Text} is false", evidence), Malformed: false));
                 return null;
             }
 
@@ -585,8 +586,8 @@ public static class WorkflowEngine
             }
 
             var a = def.Decide.Approval!;
+            Emit(new FastTrackObjectionRaised(f.At, new Audit(f.Actor, "objected to the fast-track approval", f.Rationale, ImmutableSortedDictionary<string, string>.Empty)));
             Do(new CancelTimer(timer));
-            _state = _state with { FastTrackTimer = null };
             OpenTask(a.ReviewTask, TaskPurpose.Approval, $"{f.Actor} objected to the fast-track: {f.Rationale}", null, $"{f.Actor} objected inside the fast-track window: {f.Rationale}");
             return null;
         }
@@ -715,7 +716,6 @@ public static class WorkflowEngine
             var n = _state.Retries + 1;
             if (!_state.PendingLookups.IsEmpty)
             {
-                _state = _state with { Status = InstanceStatus.Gathering };
                 foreach (var id in _state.PendingLookups)
                 {
                     var l = def.Lookups.First(x => x.Id == id);
@@ -805,7 +805,6 @@ public static class WorkflowEngine
                         var why = $"step {step.Id}'s message risk {Format(risk)} is above the guard {GuardRails.Message} ({Format(guards.MessageApprovalAboveRisk)})";
                         if (step.Effect.ApprovalTask is { } task)
                         {
-                            _state = _state with { NextStep = index };
                             OpenTask(task, TaskPurpose.Approval, $"approve the message of step {step.Id} (risk {Format(risk)})", null, why);
                         }
                         else

@@ -23,6 +23,7 @@ namespace Coordinator.Workflows.Engine;
 [JsonDerivedType(typeof(ApprovalTiered), "V1.ApprovalTiered")]
 [JsonDerivedType(typeof(Approved), "V1.Approved")]
 [JsonDerivedType(typeof(FastTrackStarted), "V1.FastTrackStarted")]
+[JsonDerivedType(typeof(FastTrackObjectionRaised), "V1.FastTrackObjectionRaised")]
 [JsonDerivedType(typeof(HumanTaskOpened), "V1.HumanTaskOpened")]
 [JsonDerivedType(typeof(HumanTaskClosed), "V1.HumanTaskClosed")]
 [JsonDerivedType(typeof(StepRequested), "V1.StepRequested")]
@@ -115,6 +116,11 @@ public sealed record Approved(DateTimeOffset At, Audit Audit, ApprovalBy By, str
 /// <param name="TimerId">The window's timer.</param>
 /// <param name="Due">When it closes.</param>
 public sealed record FastTrackStarted(DateTimeOffset At, Audit Audit, string TimerId, DateTimeOffset Due) : WorkflowEvent(At, Audit);
+
+/// <summary>Someone objected inside a fast-track window: it closes and a full review opens.</summary>
+/// <param name="At">When.</param>
+/// <param name="Audit">Who objected, and why.</param>
+public sealed record FastTrackObjectionRaised(DateTimeOffset At, Audit Audit) : WorkflowEvent(At, Audit);
 
 /// <summary>A human task opened.</summary>
 /// <param name="At">When.</param>
