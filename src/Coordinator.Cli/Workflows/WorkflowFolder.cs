@@ -23,7 +23,7 @@ internal static class WorkflowFolder
         var path = catalogPath ?? Path.Combine(folder, WorkflowLoader.CatalogFileName);
         if (!File.Exists(path))
         {
-            errors = [new ValidationError(Display(path), 1, 1, "", "there is no connector catalogue", $"create {WorkflowLoader.CatalogFileName} in the folder (connectors: and queues:), or pass --catalog <file>")];
+            errors = [new ValidationError(Display(path), 1, 1, "catalog", "there is no connector catalogue", $"create {WorkflowLoader.CatalogFileName} in the folder (connectors: and queues:), or pass --catalog <file>")];
             return WorkflowCatalog.Create([], []);
         }
 

@@ -99,6 +99,11 @@ public static class WorkflowLoader
     {
         nameNode = null;
         var errors = new List<ValidationError>();
+        if (DuplicateKeys(path, text) is { Count: > 0 } duplicates)
+        {
+            return new LoadResult([], [.. duplicates]);
+        }
+
         var stream = new YamlStream();
         try
         {
@@ -108,19 +113,19 @@ public static class WorkflowLoader
         catch (YamlException e)
         {
             var problem = e.InnerException?.Message ?? e.Message;
-            errors.Add(new ValidationError(path, (int)e.Start.Line, (int)e.Start.Column, "", $"the YAML does not parse ({problem.TrimEnd('.')})", "check the indentation and that every key appears once"));
+            errors.Add(new ValidationError(path, (int)e.Start.Line, (int)e.Start.Column, "(yaml)", $"the YAML does not parse ({problem.TrimEnd('.')})", "check the indentation and that every key appears once"));
             return new LoadResult([], [.. errors]);
         }
         catch (InvalidOperationException e)
         {
             // YamlDotNet's scanner can fail this way on some malformed input; report it rather than crash.
-            errors.Add(new ValidationError(path, 1, 1, "", $"the YAML does not parse ({e.Message.TrimEnd('.')})", "check quotes, brackets and indentation"));
+            errors.Add(new ValidationError(path, 1, 1, "(yaml)", $"the YAML does not parse ({e.Message.TrimEnd('.')})", "check quotes, brackets and indentation"));
             return new LoadResult([], [.. errors]);
         }
 
         if (stream.Documents.Count != 1)
         {
-            errors.Add(new ValidationError(path, 1, 1, "", $"the file holds {stream.Documents.Count} YAML documents", "put exactly one workflow in each file"));
+            errors.Add(new ValidationError(path, 1, 1, "(yaml)", $"the file holds {stream.Documents.Count} YAML documents", "put exactly one workflow in each file"));
             return new LoadResult([], [.. errors]);
         }
 
@@ -137,6 +142,92 @@ public static class WorkflowLoader
         return errors.Count == 0 && definition is not null
             ? new LoadResult([definition], [])
             : new LoadResult([], [.. errors]);
+    }
+
+    /// <summary>
+    /// Finds keys that appear twice in one mapping (task ids, field names) with their full path;
+    /// YamlDotNet's representation model would refuse the whole file at the first one.
+    /// </summary>
+    private static List<ValidationError> DuplicateKeys(string path, string text)
+    {
+        var errors = new List<ValidationError>();
+        var stack = new Stack<Frame>();
+        try
+        {
+            using var reader = new StringReader(text);
+            var parser = new Parser(reader);
+            while (parser.MoveNext())
+            {
+                var current = parser.Current;
+                var parent = stack.Count > 0 ? stack.Peek() : null;
+                switch (current)
+                {
+                    case YamlDotNet.Core.Events.MappingStart:
+                        stack.Push(new Frame(parent?.ChildPath() ?? "", Mapping: true));
+                        break;
+                    case YamlDotNet.Core.Events.SequenceStart:
+                        stack.Push(new Frame(parent?.ChildPath() ?? "", Mapping: false));
+                        break;
+                    case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                        stack.Pop();
+                        if (stack.Count > 0)
+                        {
+                            stack.Peek().ValueDone();
+                        }
+
+                        break;
+                    case YamlDotNet.Core.Events.Scalar scalar when parent is { Mapping: true, ExpectingKey: true }:
+                        if (!parent.Keys.Add(scalar.Value))
+                        {
+                            errors.Add(new ValidationError(path, (int)scalar.Start.Line, (int)scalar.Start.Column, YamlReader.Join(parent.Path, scalar.Value), $"'{scalar.Value}' appears twice here", "keep one: keys and ids must be unique"));
+                        }
+
+                        parent.Key = scalar.Value;
+                        parent.ExpectingKey = false;
+                        break;
+                    case YamlDotNet.Core.Events.Scalar:
+                        parent?.ValueDone();
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        catch (YamlException)
+        {
+            // The representation model reports syntax errors with their position.
+        }
+
+        return errors;
+    }
+
+    private sealed class Frame(string path, bool Mapping)
+    {
+        public string Path { get; } = path;
+
+        public bool Mapping { get; } = Mapping;
+
+        public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
+
+        public bool ExpectingKey { get; set; } = true;
+
+        public string Key { get; set; } = "";
+
+        public int Index { get; set; }
+
+        public string ChildPath() => Mapping ? YamlReader.Join(Path, Key) : $"{Path}[{Index}]";
+
+        public void ValueDone()
+        {
+            if (Mapping)
+            {
+                ExpectingKey = true;
+            }
+            else
+            {
+                Index++;
+            }
+        }
     }
 
     /// <summary>Reads a connector catalogue from YAML: <c>connectors: {name: [operations]}</c> and <c>queues: [names]</c>.</summary>
@@ -166,7 +257,7 @@ public static class WorkflowLoader
         }
         catch (YamlException e)
         {
-            list.Add(new ValidationError(path, (int)e.Start.Line, (int)e.Start.Column, "", $"the YAML does not parse ({e.Message})", "check the indentation"));
+            list.Add(new ValidationError(path, (int)e.Start.Line, (int)e.Start.Column, "(yaml)", $"the YAML does not parse ({e.Message})", "check the indentation"));
         }
 
         errors = [.. list];

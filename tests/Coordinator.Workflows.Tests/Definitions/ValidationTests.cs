@@ -115,6 +115,22 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void DuplicateTaskId_ReportsTheSecondKeyWithItsPath()
+    {
+        var text = Refund.Replace("\n  refund-review:\n", "\n  refund-review:\n    queue: finance-approvals\n  refund-review:\n", StringComparison.Ordinal);
+        var error = Only(text);
+        AssertAt(error, text, "refund-review:\n", "tasks.refund-review", "'refund-review' appears twice here", occurrence: 2);
+    }
+
+    [Fact]
+    public void DuplicateFieldName_InASequenceItem_ReportsItsPath()
+    {
+        var text = Refund.Replace("      operation: get-customer\n", "      operation: get-customer\n      operation: get-account\n", StringComparison.Ordinal);
+        var error = Only(text);
+        AssertAt(error, text, "operation: get-account", "understand.lookups[0].operation", "'operation' appears twice");
+    }
+
+    [Fact]
     public void DanglingTaskReference_ReportsTheReference()
     {
         var text = Refund.Replace("      review: refund-review", "      review: refund-reviw", StringComparison.Ordinal);
