@@ -56,6 +56,27 @@ public sealed partial class CliTests : IDisposable
     }
 
     [Fact]
+    public void Validate_WithStricterGuardsFromSettings_FailsTheSamplesThatWouldBypassThem()
+    {
+        var settings = Path.Combine(_broken, "appsettings.json");
+        File.WriteAllText(settings, """{"Coordinator":{"Guards":{"FinancialApprovalAbove":100,"MinAutoConfidence":0.95}}}""");
+        var (code, output, _) = Run("workflows", "validate", Samples.Folder, "--settings", settings);
+        Assert.Equal(1, code);
+        Assert.Contains(output.Split('\n'), l => l.Contains("refund-approval.yaml:", StringComparison.Ordinal) && l.Contains("decide.approval.fast-track.up-to: fast-track up to 500 bypasses the guard FinancialApprovalAbove (100)", StringComparison.Ordinal));
+        Assert.Contains(output.Split('\n'), l => l.Contains("lead-routing.yaml:", StringComparison.Ordinal) && l.Contains("MinAutoConfidence (0.95)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_WithGuardSettingsOutOfRange_ExitsTwoNamingTheSetting()
+    {
+        var settings = Path.Combine(_broken, "appsettings.json");
+        File.WriteAllText(settings, """{"Coordinator":{"Guards":{"MinAutoConfidence":2}}}""");
+        var (code, _, error) = Run("workflows", "validate", Samples.Folder, "--settings", settings);
+        Assert.Equal(2, code);
+        Assert.Contains("Coordinator:Guards:MinAutoConfidence is 2; set it between 0 and 1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void List_PrintsTheInventory()
     {
         var (code, output, _) = Run("workflows", "list", Samples.Folder);
