@@ -23,10 +23,14 @@ public sealed class ReplayTests
         yield return ("refund-instant", "refund-approval", [new TriggerReceived(t, Samples.Refund(40)), Ok(t, "r-1/customer", ("refundsLast30Days", 0m), ("status", "active")), Ok(t, "r-1/refund", ("refundId", "p-1")), Ok(t, "r-1/refund.verify", ("status", "settled"), ("amount", 40m))]);
         yield return ("refund-fast-track", "refund-approval", [new TriggerReceived(t, Samples.Refund(320)), Ok(t, "r-1/customer", ("refundsLast30Days", 1m), ("status", "active")), new TimerFired(t.AddMinutes(30), "r-1/fast-track"), Ok(t.AddMinutes(31), "r-1/refund", ("refundId", "p-1")), Ok(t.AddMinutes(32), "r-1/refund.verify", ("status", "pending"), ("amount", 320m))]);
         yield return ("refund-full-review", "refund-approval", [new TriggerReceived(t, Samples.Refund(800)), Ok(t, "r-1/customer", ("refundsLast30Days", 0m), ("status", "active")), new HumanTaskDecided(t.AddHours(2), "r-1/refund-review#1", "maria", TaskOutcome.Approve, "receipt checked")]);
+        yield return ("refund-guard-parked", "refund-approval", [new TriggerReceived(t, Samples.Refund(45)), Ok(t, "r-1/customer", ("refundsLast30Days", 0m), ("status", "active")), new OperatorCommanded(t.AddHours(1), "sam", OperatorCommand.Resume, "receipt checked")]);
         yield return ("lead-medium", "lead-routing", [new TriggerReceived(t, Samples.Lead(0.7m)), new HumanTaskDecided(t.AddMinutes(5), "l-1/confirm-owner#1", "kim", TaskOutcome.Override, "ana is on leave", "ben"), Ok(t.AddMinutes(6), "l-1/assign", ("ok", true)), Ok(t.AddMinutes(6), "l-1/assign.verify", ("owner", "ben"))]);
         yield return ("ticket-mismatch", "support-ticket-routing", [new TriggerReceived(t, Samples.Fields(("ticketId", "t-1"), ("customerId", "c-1"), ("severity", "normal"), ("email", "x@acme.example"))), Ok(t, "t-1/crm", ("tier", "enterprise")), Ok(t, "t-1/billing", ("tier", "standard")), new HumanTaskDecided(t.AddHours(1), "t-1/tier-review#1", "jo", TaskOutcome.Approve, "crm is right")]);
         yield return ("invoice-timeout", "invoice-ageing", [new TriggerReceived(t, Samples.Fields(("invoiceId", "inv-7"), ("customerId", "c-1"), ("customerEmail", "ap@acme.example"), ("daysOverdue", 31m), ("amountDue", 900m))), Ok(t, "inv-7/remind", ("messageId", "m-1")), new TimerFired(t.AddDays(7), "inv-7/sla:unpaid-7d"), new TimerFired(t.AddDays(14), "inv-7/wait:payment")]);
     }
+
+    /// <summary>The guard rails a scenario ran under: the parked refund ran after the organisation lowered the financial guard to 30.</summary>
+    private static GuardRails GuardsFor(string name) => name == "refund-guard-parked" ? GuardRails.Default with { FinancialApprovalAbove = 30 } : GuardRails.Default;
 
     private static string GoldenPath(string name) => Path.Combine(GoldenFolder, $"{name}.json");
 
@@ -38,7 +42,7 @@ public sealed class ReplayTests
         if (Environment.GetEnvironmentVariable("COORDINATOR_UPDATE_GOLDENS") == "1")
         {
             Directory.CreateDirectory(GoldenFolder);
-            File.WriteAllText(GoldenPath(name), Replayer.Write(Replayer.Record(Store.Latest(workflow)!, GuardRails.Default, inputs)) + "\n");
+            File.WriteAllText(GoldenPath(name), Replayer.Write(Replayer.Record(Store.Latest(workflow)!, GuardsFor(name), inputs)) + "\n");
         }
 
         Assert.True(File.Exists(GoldenPath(name)), $"the golden {GoldenPath(name)} is missing; record it with COORDINATOR_UPDATE_GOLDENS=1");
@@ -78,7 +82,7 @@ public sealed class ReplayTests
         var count = 0;
         foreach (var (name, workflow, inputs) in Histories())
         {
-            var i = new Instance(Store.Latest(workflow)!);
+            var i = new Instance(Store.Latest(workflow)!, GuardsFor(name));
             foreach (var input in inputs)
             {
                 Assert.Null(i.When(input).Rejection);
