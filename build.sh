@@ -63,6 +63,8 @@ cmd_test() {
     export COORDINATOR_TEST_POSTGRES
   fi
   dotnet build Coordinator.sln -c Release -nologo -v q -clp:NoSummary
+  # Every workflow definition must validate (file:line:column errors) before any test runs.
+  dotnet src/Coordinator.Cli/bin/Release/net10.0/Coordinator.Cli.dll workflows validate workflows/
   # One test assembly at a time keeps a 2-core machine responsive; xunit parallelises inside each.
   dotnet test Coordinator.sln -c Release --no-build -- RunConfiguration.MaxCpuCount=1 2>&1 | tee "$log" || status=$?
   summarize "$log" "$status"

@@ -4,8 +4,9 @@ using Coordinator.Benchmarks.AkkaPersistence;
 using Coordinator.Benchmarks.Ingress;
 using Coordinator.Benchmarks.Persistence;
 using Coordinator.Benchmarks.Steps;
+using Coordinator.Benchmarks.Workflows;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [steps] [--runs N] [--quick]
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [steps] [workflows] [--runs N] [--quick]
 var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
@@ -36,6 +37,11 @@ if (suites.Count == 0 || suites.Contains("ingress"))
 if (suites.Count == 0 || suites.Contains("steps"))
 {
     figures.AddRange(await StepBenchmarks.RunAllAsync(runs, quick));
+}
+
+if (suites.Count == 0 || suites.Contains("workflows"))
+{
+    figures.AddRange(await WorkflowBenchmarks.RunAllAsync(runs, quick));
 }
 
 Console.WriteLine("| benchmark | median | best | bar |");

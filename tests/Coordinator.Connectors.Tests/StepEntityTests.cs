@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
+using Coordinator.Connectors.Steps;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Persistence.Sql.Sqlite;
-using Coordinator.Workflows;
 using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Connectors.Tests;

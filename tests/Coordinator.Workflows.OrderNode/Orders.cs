@@ -6,6 +6,7 @@ using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
 using Coordinator.Actors.Sharding;
 using Coordinator.Connectors;
+using Coordinator.Connectors.Steps;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
 

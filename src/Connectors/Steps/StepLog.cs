@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Coordinator.Workflows;
+namespace Coordinator.Connectors.Steps;
 
 /// <summary>The step entities' log messages. Event ids 5000–5099.</summary>
-internal static partial class WorkflowLog
+internal static partial class StepLog
 {
     [LoggerMessage(5000, LogLevel.Warning, "Entity {EntityId}: step {Key} needs attention ({Outcome}): {Message}. Fix: {Fix}")]
     public static partial void Parked(ILogger logger, string entityId, string key, string outcome, string message, string fix);

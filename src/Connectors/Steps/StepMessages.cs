@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
 
-namespace Coordinator.Workflows;
+namespace Coordinator.Connectors.Steps;
 
 /// <summary>One step an entity wants done through a connector.</summary>
 /// <param name="Name">The step's name within its run, e.g. <c>charge</c>; part of its idempotency key, so letters, digits, '-', '_' and '.' only.</param>

@@ -1,12 +1,11 @@
 using System.Text.Json.Nodes;
 using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
-using Coordinator.Connectors;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Microsoft.Extensions.Logging;
 
-namespace Coordinator.Workflows;
+namespace Coordinator.Connectors.Steps;
 
 /// <summary>
 /// An entity fed by Kafka records that acts on the world through supervised connectors, one step
@@ -58,7 +57,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     private ConnectorsExtension Connectors => _connectors ??= ConnectorsExtension.Find(Context.System)
         ?? throw new InvalidOperationException($"No connectors are started for actor system {Context.System.Name}; call ConnectorsExtension.Start before starting step entities.");
 
-    private ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Workflows");
+    private ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Connectors.Steps");
 
     /// <summary>Folds a record into the state when its turn comes. Deterministic: recovery calls it again.</summary>
     protected abstract void ApplyRecord(IngressEvent record);
@@ -183,13 +182,13 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
         if (string.IsNullOrEmpty(plan.Name) || !plan.Name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            WorkflowLog.BadStep(Logger, EntityId, plan.Name, "its name must be letters, digits, '-', '_' or '.'", _trigger!);
+            StepLog.BadStep(Logger, EntityId, plan.Name, "its name must be letters, digits, '-', '_' or '.'", _trigger!);
             return;
         }
 
         if (!_runSteps.Add(plan.Name))
         {
-            WorkflowLog.BadStep(Logger, EntityId, plan.Name, "it already ran in this run; fold its outcome in ApplyStep so NextStep moves on", _trigger!);
+            StepLog.BadStep(Logger, EntityId, plan.Name, "it already ran in this run; fold its outcome in ApplyStep so NextStep moves on", _trigger!);
             return;
         }
 
@@ -244,7 +243,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
                     ApplyEvent(e);
                     Connectors.Metrics.StepParked(active.Plan.Connector, f.Outcome);
                     Context.System.EventStream.Publish(new StepNeedsAttention(EntityId, _active!.View()));
-                    WorkflowLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
+                    StepLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
                     Hold(new ActionOutcomeReceived(key), supervisor); // parked: settles at once, with anything held before
                 });
                 return;
@@ -302,7 +301,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             }
 
             Context.System.EventStream.Publish(new StepReleased(EntityId, e.IdempotencyKey, e.Resolution, e.Operator));
-            WorkflowLog.Resolved(Logger, EntityId, e.IdempotencyKey, e.Resolution, e.Operator, e.Reason);
+            StepLog.Resolved(Logger, EntityId, e.IdempotencyKey, e.Resolution, e.Operator, e.Reason);
             Hold(new StepCommandAccepted(e.IdempotencyKey, e.Resolution, e.Resolution == StepResolution.Retried ? _active?.Key : null), sender);
         }, new PersistOptions(CausedBy: Actor.Operator(command.Operator), CorrelationId: EntityId));
     }
