@@ -18,9 +18,17 @@ internal sealed record Figure(string Name, string Unit, double Median, double Be
 
 internal static class Harness
 {
+    /// <summary>Only benchmarks whose name contains this run (<c>--filter text</c>); the others report NaN.</summary>
+    public static string? Filter { get; set; }
+
     /// <summary>Runs <paramref name="run"/> once to warm up, then <paramref name="runs"/> times; each run returns its value.</summary>
     public static async Task<Figure> MeasureAsync(string name, string unit, bool higherIsBetter, string bar, int runs, Func<Task<double>> run)
     {
+        if (Filter is not null && !name.Contains(Filter, StringComparison.OrdinalIgnoreCase))
+        {
+            return new Figure(name, unit, double.NaN, double.NaN, higherIsBetter, bar);
+        }
+
         Console.Error.Write($"{name}: warm-up");
         await run();
         var values = new List<double>();

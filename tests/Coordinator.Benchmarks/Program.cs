@@ -6,10 +6,12 @@ using Coordinator.Benchmarks.Persistence;
 using Coordinator.Benchmarks.Steps;
 using Coordinator.Benchmarks.Workflows;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [steps] [workflows] [--runs N] [--quick]
-var suites = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [steps] [workflows] [--runs N] [--quick] [--filter name]
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
+var filterIndex = Array.IndexOf(args, "--filter");
+Harness.Filter = filterIndex >= 0 && filterIndex + 1 < args.Length ? args[filterIndex + 1] : null;
+var suites = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || (args[i - 1] != "--filter" && args[i - 1] != "--runs"))).ToHashSet(StringComparer.OrdinalIgnoreCase);
 var runs = runsIndex >= 0 && runsIndex + 1 < args.Length ? int.Parse(args[runsIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : (quick ? 1 : 5);
 
 Console.Error.WriteLine($"Coordinator benchmarks: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, {runs} runs after a warm-up");
