@@ -33,8 +33,6 @@ namespace Coordinator.Kafka.Ingress;
 /// </summary>
 public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
 {
-    private static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(30);
-
     private readonly ActorSystem _system;
     private readonly KafkaOptions _options;
     private readonly IngressSettings _settings;
@@ -100,7 +98,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         _time = system.TimeProvider;
         if (settings.DeadLetterTopic is not null)
         {
-            _publisher = new KafkaPublisher(options);
+            _publisher = new KafkaPublisher(options, _logger);
         }
 
         _deadLetters = new DeadLetterWriter(deadLetters, _publisher, settings.DeadLetterTopic, _ingress.Metrics, _time, _logger);
@@ -150,7 +148,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             .SetPartitionsLostHandler(OnLost)
             .SetOffsetsCommittedHandler(OnCommitted)
             .SetErrorHandler((_, error) => KafkaLog.ConsumerError(_logger, error.Reason, error.Code.ToString()))
-            .SetLogHandler((_, _) => { })
+            .SetLogHandler((_, message) => KafkaLog.Client(_logger, message))
             .Build();
         var thread = new Thread(Run) { IsBackground = true, Name = $"ingress:{_options.GroupId}" };
         thread.Start();
@@ -520,16 +518,25 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         if (!_aborting)
         {
             // Stop the shard's entities: a later owner's writes must not meet stale in-memory state here.
-            var handOffs = flows.Select(f => (Flow: f, Task: _regions[f.Topic].Ask<ShardStopped>(new HandOffShard(f.Partition), HandOffTimeout))).ToList();
+            var timeout = _settings.HandOffTimeout;
+            var handOffs = flows.Select(f => (Flow: f, Task: _regions[f.Topic].Ask<ShardStopped>(new HandOffShard(f.Partition), timeout))).ToList();
             foreach (var (flow, task) in handOffs)
             {
                 try
                 {
-                    task.Wait(HandOffTimeout);
+                    // Wait returns false on its own timeout; the Ask's timeout faults the task instead.
+                    if (!task.Wait(timeout))
+                    {
+                        KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), timeout);
+                    }
                 }
-                catch (AggregateException)
+                catch (AggregateException ex) when (ex.InnerException is AskTimeoutException)
                 {
-                    KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), HandOffTimeout);
+                    KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), timeout);
+                }
+                catch (AggregateException ex)
+                {
+                    KafkaLog.HandOffFailed(_logger, ex.InnerException ?? ex, flow.TopicPartition.ToString());
                 }
             }
         }
