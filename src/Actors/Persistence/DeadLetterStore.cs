@@ -20,7 +20,7 @@ public enum DeadLetterReason
 /// <param name="Topic">Where it was read.</param>
 /// <param name="Partition">Its partition.</param>
 /// <param name="Offset">Its offset: (topic, partition, offset) identifies it, so recording it twice keeps one entry.</param>
-/// <param name="Key">Its key as UTF-8 text, or null when it had none.</param>
+/// <param name="Key">Its key as text, or null when it had none: decoded as UTF-8, with U+0000 written as <c>\u0000</c> so every store can hold it (the bytes are in <see cref="RawKey"/>).</param>
 /// <param name="Value">Its value, byte for byte.</param>
 /// <param name="Reason">The kind of problem.</param>
 /// <param name="Detail">What exactly is wrong and how to fix it.</param>
@@ -35,7 +35,11 @@ public sealed record DeadLetterRecord(
     DeadLetterReason Reason,
     string Detail,
     string ConsumerGroup,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>Its key byte for byte, or null when it had none (or the store predates the column).</summary>
+    public byte[]? RawKey { get; init; }
+}
 
 /// <summary>
 /// Keeps incoming records that could not be applied (poison records), so the partition they

@@ -293,16 +293,19 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         Interlocked.Increment(ref _inFlight);
         var message = result.Message;
         var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? _time.GetUtcNow() : message.Timestamp.UtcDateTime;
+        DecodedRecord? record = null;
         try
         {
-            var record = _ingress.Contracts.Decode(message.Key, message.Value);
-            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp, _time.GetTimestamp()), null);
+            record = _ingress.Contracts.Decode(message.Key, message.Value);
         }
         catch (RecordContractException ex)
         {
-            KafkaLog.Poison(_logger, flow.Topic, flow.Partition, offset, ex.Reason.ToString(), ex.Message);
-            var key = message.Key is { Length: > 0 } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
-            _deadLetters.Post(new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], ex.Reason, ex.Message, _options.GroupId, _time.GetUtcNow()), flow, generation);
+            Poison(flow, generation, offset, message, ex.Reason, ex.Message);
+        }
+
+        if (record is not null)
+        {
+            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp, _time.GetTimestamp()), null);
         }
 
         if (!flow.Paused && (flow.InFlight >= _settings.MaxInFlightPerPartition || flow.Uncommitted >= _settings.MaxUncommittedPerPartition))
@@ -312,6 +315,21 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             Interlocked.Increment(ref _paused);
         }
     }
+
+    /// <summary>Sets a record aside in the dead-letter store; its key is kept as bytes and as text every store can hold.</summary>
+    private void Poison(PartitionFlow flow, long generation, long offset, Message<byte[], byte[]> message, DeadLetterReason reason, string detail)
+    {
+        KafkaLog.Poison(_logger, flow.Topic, flow.Partition, offset, reason.ToString(), detail);
+        var key = message.Key is { Length: > 0 } bytes ? Storable(System.Text.Encoding.UTF8.GetString(bytes)) : null;
+        var letter = new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], reason, Storable(detail), _options.GroupId, _time.GetUtcNow())
+        {
+            RawKey = message.Key is { Length: > 0 } ? message.Key : null,
+        };
+        _deadLetters.Post(letter, flow, generation);
+    }
+
+    /// <summary>Text PostgreSQL can store: U+0000 written as <c>\u0000</c>.</summary>
+    private static string Storable(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
 
     /// <summary>Applies completions; serves rewinds and resumes unless called inside a rebalance (<paramref name="consumerCalls"/> false), which defers them.</summary>
     private void DrainSignals(bool consumerCalls)

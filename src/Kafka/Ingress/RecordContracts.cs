@@ -61,6 +61,11 @@ public sealed class RecordContracts
             throw new RecordContractException(DeadLetterReason.Undecodable, "The record key is not UTF-8 text; publish the entity id as a UTF-8 string key.");
         }
 
+        if (entityId.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new RecordContractException(DeadLetterReason.ContractViolated, $"key: contains U+0000 (NUL) at position {entityId.IndexOf('\0', StringComparison.Ordinal)}, which the journal cannot store (PostgreSQL rejects it in text); remove the NUL character from the entity id.");
+        }
+
         if (value.IsEmpty)
         {
             throw new RecordContractException(DeadLetterReason.Undecodable, "The record has no value (a tombstone?); publish the envelope {\"id\", \"type\", \"version\", \"data\"} as UTF-8 JSON.");
@@ -95,6 +100,12 @@ public sealed class RecordContracts
             if (!root.TryGetProperty("data", out var data) || data.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
             {
                 throw new RecordContractException(DeadLetterReason.Undecodable, "Envelope field 'data' is missing; put the event's content in 'data'.");
+            }
+
+            // In JSON, U+0000 can only be written as the escape \u0000: look closer only when that appears.
+            if (value.IndexOf("\\u0000"u8) >= 0 && (FindNul(root.GetProperty("id"), "id") ?? FindNul(root.GetProperty("type"), "type") ?? FindNul(data, "data")) is { } problem)
+            {
+                throw new RecordContractException(DeadLetterReason.ContractViolated, $"{problem} (NUL), which the journal cannot store (PostgreSQL rejects it in text and jsonb); remove the NUL character.");
             }
 
             var payload = Read(type, version, data);
@@ -141,6 +152,44 @@ public sealed class RecordContracts
         }
 
         return element.GetString()!;
+    }
+
+    /// <summary>Where <paramref name="element"/> holds U+0000, in a string value or a property name, or null.</summary>
+    private static string? FindNul(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return element.GetString()!.Contains('\0', StringComparison.Ordinal) ? $"{path}: contains U+0000" : null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Name.Contains('\0', StringComparison.Ordinal))
+                    {
+                        return $"{path}: a property name contains U+0000";
+                    }
+
+                    if (FindNul(property.Value, $"{path}.{property.Name}") is { } inside)
+                    {
+                        return inside;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindNul(item, $"{path}[{index++}]") is { } inside)
+                    {
+                        return inside;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     private sealed record Contract(Func<JsonElement, object> Read, Func<object, string?>? Validate);

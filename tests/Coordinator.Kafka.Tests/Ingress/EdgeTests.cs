@@ -1,0 +1,65 @@
+using System.Text;
+using Confluent.Kafka;
+using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.Ingress;
+using Coordinator.Kafka.IngressNode;
+
+namespace Coordinator.Kafka.Tests.Ingress;
+
+/// <summary>
+/// Contracts judge records at the edge, once: what the journal cannot hold (U+0000 on
+/// PostgreSQL) and what a validator cannot judge (it throws) is a poison record there, and what
+/// was journaled is recovered as it was, whatever today's validators say.
+/// </summary>
+public sealed class EdgeTests
+{
+    private const string Topic = "ledger";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task NulCharacter_InKeyValueOrPropertyName_IsDeadLetteredOnPostgres_AndThePartitionKeepsFlowing()
+    {
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 1);
+        await using var stores = Stores.Create("postgres");
+        var work = new Workload(Topic, keys: 3);
+        var nulKey = "acct-\0-1";
+        var poison = new (string Key, byte[] Value, string EscapedKey, string Names)[]
+        {
+            (nulKey, Ledger.Envelope("n-1", 5), "acct-\\u0000-1", "key: contains U+0000"),
+            ("acct-1", Encoding.UTF8.GetBytes("""{"id":"n-2","type":"ledger.posted","data":{"amount":5,"memo":"a\u0000b"}}"""), "acct-1", "data.memo: contains U+0000"),
+            ("acct-2", Encoding.UTF8.GetBytes("""{"id":"n-3","type":"ledger.posted","data":{"amount":5,"tags":{"x\u0000y":1}}}"""), "acct-2", "data.tags: a property name contains U+0000"),
+        };
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 3);
+            for (var i = 0; i < poison.Length; i++)
+            {
+                producer.Produce(Topic, new Message<string, byte[]> { Key = poison[i].Key, Value = poison[i].Value });
+                work.Publish(producer, 10 + (2 * i), 2); // later records on the same partition
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await LedgerNode.StartAsync(kafka.BootstrapServers, "nul", Topic, 1, stores.Journal, stores.Snapshots, stores.DeadLetters, new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(100) });
+        await Eventually.TrueAsync(() => node.Metrics.Applied == work.Count && node.Metrics.DeadLettered == poison.Length, $"{work.Count} applied and {poison.Length} dead-lettered, no endless rewind", Patience);
+
+        var letters = await stores.DeadLetters.ListAsync();
+        Assert.Equal(poison.Length, letters.Count);
+        for (var i = 0; i < poison.Length; i++)
+        {
+            var letter = letters[i];
+            Assert.Equal((DeadLetterReason.ContractViolated, poison[i].EscapedKey), (letter.Reason, letter.Key));
+            Assert.Equal(Encoding.UTF8.GetBytes(poison[i].Key), letter.RawKey);
+            Assert.Equal(poison[i].Value, letter.Value);
+            Assert.Contains(poison[i].Names, letter.Detail, StringComparison.Ordinal);
+            Assert.Contains("remove the NUL character", letter.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, node.Metrics.Replays);
+        await work.AssertExactAsync(node);
+        await work.AssertJournalExactAsync(stores.Journal);
+        await Ledger.WaitCommittedToEndAsync(kafka, "nul", Topic, 1, TimeSpan.FromSeconds(30));
+    }
+}
