@@ -113,18 +113,11 @@ public sealed class RecordContracts
         }
     }
 
-    /// <summary>Reads <paramref name="data"/> under the contract of (type, version), e.g. when an entity replays its journal.</summary>
+    /// <summary>Reads <paramref name="data"/> under the contract of (type, version) and validates it: the edge's judgement of new input.</summary>
     /// <exception cref="RecordContractException">No contract, or the data violates it.</exception>
     public object Read(string type, int version, JsonElement data)
     {
-        if (!_contracts.TryGetValue((type, version), out var contract))
-        {
-            var known = string.Join(", ", _contracts.Keys.Where(k => k.Type == type).Select(k => k.Version).Order());
-            throw new RecordContractException(DeadLetterReason.UnknownType, known.Length == 0
-                ? $"No contract is registered for type '{type}'; register it (RecordContracts.Register) or stop publishing it to this topic."
-                : $"Type '{type}' has no contract for version {version} (registered: {known}); register version {version} or publish a registered version.");
-        }
-
+        var contract = Find(type, version);
         object payload;
         try
         {
@@ -144,14 +137,37 @@ public sealed class RecordContracts
         return payload;
     }
 
-    private static string RequiredString(JsonElement root, string name, string meaning)
+    /// <summary>
+    /// Reads journaled <paramref name="data"/> (an entity's recovery) as its contract type,
+    /// without validating it: it was judged when it arrived, and a validator tightened since must
+    /// not make the entity unrecoverable. A contract whose shape changed reads old data through
+    /// a new version (or an upcaster of the journal event), not by rejecting it here.
+    /// </summary>
+    /// <exception cref="RecordContractException">The contract is no longer registered, or the data no longer deserialises; recovery cannot go on.</exception>
+    public object Restore(string type, int version, JsonElement data)
     {
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(element.GetString()))
+        var contract = Find(type, version);
+        try
         {
-            throw new RecordContractException(DeadLetterReason.Undecodable, $"Envelope field '{name}' is missing or not a non-empty string; set it to {meaning}.");
+            return contract.Read(data);
+        }
+        catch (JsonException ex)
+        {
+            throw new RecordContractException(DeadLetterReason.ContractViolated, $"A journaled '{type}' v{version} record no longer reads as its contract type ({ex.Message}); keep '{type}' v{version} readable as journaled (register the new shape as a new version) so entities can recover.");
+        }
+    }
+
+    private Contract Find(string type, int version)
+    {
+        if (!_contracts.TryGetValue((type, version), out var contract))
+        {
+            var known = string.Join(", ", _contracts.Keys.Where(k => k.Type == type).Select(k => k.Version).Order());
+            throw new RecordContractException(DeadLetterReason.UnknownType, known.Length == 0
+                ? $"No contract is registered for type '{type}'; register it (RecordContracts.Register) or stop publishing it to this topic."
+                : $"Type '{type}' has no contract for version {version} (registered: {known}); register version {version} or publish a registered version.");
         }
 
-        return element.GetString()!;
+        return contract;
     }
 
     /// <summary>Where <paramref name="element"/> holds U+0000, in a string value or a property name, or null.</summary>
@@ -190,6 +206,16 @@ public sealed class RecordContracts
             default:
                 return null;
         }
+    }
+
+    private static string RequiredString(JsonElement root, string name, string meaning)
+    {
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(element.GetString()))
+        {
+            throw new RecordContractException(DeadLetterReason.Undecodable, $"Envelope field '{name}' is missing or not a non-empty string; set it to {meaning}.");
+        }
+
+        return element.GetString()!;
     }
 
     private sealed record Contract(Func<JsonElement, object> Read, Func<object, string?>? Validate);

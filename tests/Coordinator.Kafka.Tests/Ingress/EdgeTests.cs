@@ -62,4 +62,28 @@ public sealed class EdgeTests
         await work.AssertJournalExactAsync(stores.Journal);
         await Ledger.WaitCommittedToEndAsync(kafka, "nul", Topic, 1, TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task ValidatorTightenedAfterRecordsWereJournaled_EntityRecoversWithItsState()
+    {
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 1);
+        await using var stores = Stores.Create("postgres");
+        var work = new Workload(Topic, keys: 2);
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 10); // amounts 1 to 10
+        }
+
+        await using (var before = await LedgerNode.StartAsync(kafka.BootstrapServers, "tightened", Topic, 1, stores.Journal, stores.Snapshots, stores.DeadLetters))
+        {
+            await Eventually.TrueAsync(() => before.Metrics.Applied == 10, "10 applied under today's contract", Patience);
+        }
+
+        // Tomorrow's contract refuses amounts above 5: new records are judged by it, journaled ones are not.
+        var tightened = new RecordContracts().Register(Ledger.PostedType, 1, Ledger.PostedJson, p => p.Amount > 5 ? $"data.amount is {p.Amount}; post at most 5." : null);
+        await using var after = await LedgerNode.StartAsync(kafka.BootstrapServers, "tightened", Topic, 1, stores.Journal, stores.Snapshots, stores.DeadLetters, contracts: tightened);
+        await work.AssertExactAsync(after);
+        Assert.Empty(await stores.DeadLetters.ListAsync());
+    }
 }
