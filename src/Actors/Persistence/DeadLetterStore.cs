@@ -14,6 +14,9 @@ public enum DeadLetterReason
 
     /// <summary>The data does not satisfy its contract (a required field is missing or a value is out of range).</summary>
     ContractViolated,
+
+    /// <summary>Reading the record under its contract threw an unexpected exception (a validator or converter fault); the detail names the exception.</summary>
+    DecodingFailed,
 }
 
 /// <summary>An incoming record set aside because it cannot be applied, with everything needed to repair and replay it.</summary>

@@ -302,6 +302,12 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         {
             Poison(flow, generation, offset, message, ex.Reason, ex.Message);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A validator or converter that throws is a fault of ours, not of the record, but the
+            // record cannot be judged: set it aside (replayable) rather than stop the partition.
+            Poison(flow, generation, offset, message, DeadLetterReason.DecodingFailed, $"Reading the record under its contract threw {ex.GetType().FullName}: {ex.Message}. Fix the validator or converter, then replay the record from the dead-letter store.");
+        }
 
         if (record is not null)
         {

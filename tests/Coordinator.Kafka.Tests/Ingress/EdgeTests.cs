@@ -64,6 +64,36 @@ public sealed class EdgeTests
     }
 
     [Fact]
+    public async Task ValidatorThrows_RecordIsDeadLetteredWithTheException_AndThePartitionKeepsFlowing()
+    {
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 1);
+        await using var stores = Stores.Create("postgres");
+        var work = new Workload(Topic, keys: 3);
+        var contracts = new RecordContracts().Register(Ledger.PostedType, 1, Ledger.PostedJson, p => p.Memo == "boom"
+            ? throw new InvalidOperationException("validator bug: memo 'boom' is not handled")
+            : null);
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 3);
+            producer.Produce(Topic, new Message<string, byte[]> { Key = "acct-1", Value = Encoding.UTF8.GetBytes("""{"id":"b-1","type":"ledger.posted","data":{"amount":5,"memo":"boom"}}""") });
+            work.Publish(producer, 3, 3);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await using var node = await LedgerNode.StartAsync(kafka.BootstrapServers, "throws", Topic, 1, stores.Journal, stores.Snapshots, stores.DeadLetters, new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(100) }, contracts: contracts);
+        await Eventually.TrueAsync(() => node.Metrics.Applied == work.Count && node.Metrics.DeadLettered == 1, $"{work.Count} applied and 1 dead-lettered, the ingress still running", Patience);
+
+        var letter = Assert.Single(await stores.DeadLetters.ListAsync());
+        Assert.Equal((DeadLetterReason.DecodingFailed, "acct-1", 3L), (letter.Reason, letter.Key, letter.Offset));
+        Assert.Contains("System.InvalidOperationException", letter.Detail, StringComparison.Ordinal);
+        Assert.Contains("validator bug: memo 'boom' is not handled", letter.Detail, StringComparison.Ordinal);
+        Assert.False(node.Ingress.Completion.IsCompleted, "the ingress keeps running");
+        await work.AssertExactAsync(node);
+        await Ledger.WaitCommittedToEndAsync(kafka, "throws", Topic, 1, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task ValidatorTightenedAfterRecordsWereJournaled_EntityRecoversWithItsState()
     {
         using var kafka = new EmbeddedKafka();
