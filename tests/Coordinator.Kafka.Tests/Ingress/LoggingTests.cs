@@ -48,6 +48,28 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public void EmbeddedBroker_MockDebugContext_ItsLogLinesReachTheLogger()
+    {
+        var capture = new LogCapture();
+        using var factory = capture.Factory();
+        using (var kafka = new EmbeddedKafka(logger: factory.CreateLogger<EmbeddedKafka>(), debug: "mock"))
+        {
+            kafka.CreateTopic("traced", partitions: 2);
+        }
+
+        var lines = capture.WithEvent(LibrdkafkaEvent);
+        Assert.Contains(lines, e => e.Level == LogLevel.Debug && e.Message.Contains("[MOCK]", StringComparison.Ordinal) && e.Message.Contains("Created topic \"traced\"", StringComparison.Ordinal));
+        Assert.All(lines, e => Assert.Equal(typeof(EmbeddedKafka).FullName, e.Category));
+    }
+
+    [Fact]
+    public void EmbeddedBroker_UnknownDebugContext_SaysWhatToUse()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new EmbeddedKafka(debug: "no-such-context"));
+        Assert.Contains("\"mock\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Revoke_ShardHandOffNeverAnswered_TimeoutIsLogged()
     {
         using var kafka = new EmbeddedKafka();
