@@ -6,7 +6,6 @@ COPY . .
 RUN dotnet publish src/Coordinator.Host/Coordinator.Host.csproj -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
-RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 ENV Coordinator__ListenUrls=http://0.0.0.0:8080

@@ -13,7 +13,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # apt packages the project needs at run or test time (more arrive with Kafka and the console).
 APT_PACKAGES=()
-TEST_APT_PACKAGES=(postgresql librdkafka1)
+TEST_APT_PACKAGES=(postgresql)
 
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then

@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Kafka;
@@ -35,6 +36,32 @@ internal static partial class KafkaLog
     [LoggerMessage(3009, LogLevel.Error, "The Kafka consumer hit a fatal error: {Reason}; the ingress stops")]
     public static partial void Fatal(ILogger logger, string reason);
 
-    [LoggerMessage(3010, LogLevel.Warning, "Shard hand-off of {Partition} did not finish within {Timeout}")]
+    [LoggerMessage(3010, LogLevel.Warning, "Shard hand-off of {Partition} did not finish within {Timeout}; its entities may still be running here while the new owner starts them")]
     public static partial void HandOffTimedOut(ILogger logger, string partition, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3011, Message = "librdkafka {Client} [{Facility}]: {Text}")]
+    public static partial void Librdkafka(ILogger logger, LogLevel level, string client, string facility, string text);
+
+    [LoggerMessage(3012, LogLevel.Warning, "Shard hand-off of {Partition} failed; its entities may still be running here while the new owner starts them")]
+    public static partial void HandOffFailed(ILogger logger, Exception exception, string partition);
+
+    /// <summary>Routes one of librdkafka's log lines (a client's <c>SetLogHandler</c>) to <paramref name="logger"/>.</summary>
+    public static void Client(ILogger logger, LogMessage message)
+    {
+        var level = Level(message.Level);
+        if (logger.IsEnabled(level))
+        {
+            Librdkafka(logger, level, message.Name, message.Facility, message.Message);
+        }
+    }
+
+    /// <summary>librdkafka's syslog levels as <see cref="LogLevel"/>: notice and info are routine (connections, rebalances), debug only with <c>debug</c> set.</summary>
+    public static LogLevel Level(SyslogLevel level) => level switch
+    {
+        SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,
+        SyslogLevel.Error => LogLevel.Error,
+        SyslogLevel.Warning => LogLevel.Warning,
+        SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+        _ => LogLevel.Debug,
+    };
 }

@@ -7,9 +7,9 @@ namespace Coordinator.Persistence.Sql;
 internal static class DeadLetterRows
 {
     /// <summary>Every column of a <see cref="DeadLetterRecord"/>, in the order <see cref="Read"/> expects.</summary>
-    public const string Columns = "topic, partition, \"offset\", record_key, record_value, reason, detail, consumer_group, recorded_at";
+    public const string Columns = "topic, partition, \"offset\", record_key, record_value, reason, detail, consumer_group, recorded_at, record_key_raw";
 
-    /// <summary>Reads a row selected with <see cref="Columns"/>; <paramref name="recordedAt"/> is its last column as the store keeps it.</summary>
+    /// <summary>Reads a row selected with <see cref="Columns"/>; <paramref name="recordedAt"/> is its ninth column as the store keeps it.</summary>
     public static DeadLetterRecord Read(DbDataReader reader, DateTimeOffset recordedAt) => new(
         reader.GetString(0),
         reader.GetInt32(1),
@@ -19,5 +19,8 @@ internal static class DeadLetterRows
         Enum.Parse<DeadLetterReason>(reader.GetString(5)),
         reader.GetString(6),
         reader.GetString(7),
-        recordedAt);
+        recordedAt)
+    {
+        RawKey = reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9),
+    };
 }

@@ -74,6 +74,9 @@ public static class Ledger
     /// <summary>The record type.</summary>
     public const string PostedType = "ledger.posted";
 
+    /// <summary>How <see cref="Posted"/> is read, for tests that register contracts of their own.</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<Posted> PostedJson => LedgerJson.Default.Posted;
+
     /// <summary>Contracts: <c>ledger.posted</c> v1, amount required and non-zero.</summary>
     public static RecordContracts Contracts() => new RecordContracts()
         .Register(PostedType, 1, LedgerJson.Default.Posted, p => p.Amount == 0 ? "data.amount is 0; post a non-zero amount." : null);
@@ -183,8 +186,8 @@ public sealed class LedgerNode : IAsyncDisposable
     /// <summary>Ingress totals.</summary>
     public IngressMetrics Metrics { get; }
 
-    /// <summary>Starts a node and joins the group.</summary>
-    public static async Task<LedgerNode> StartAsync(string bootstrapServers, string group, string topic, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IngressSettings? settings = null, ShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    /// <summary>Starts a node and joins the group; <paramref name="contracts"/> defaults to <see cref="Ledger.Contracts"/>.</summary>
+    public static async Task<LedgerNode> StartAsync(string bootstrapServers, string group, string topic, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IngressSettings? settings = null, ShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null)
     {
         var system = ActorSystem.Create($"node-{Guid.NewGuid():N}"[..13]);
         await PersistenceExtension.StartAsync(system, new PersistenceSettings
@@ -194,7 +197,7 @@ public sealed class LedgerNode : IAsyncDisposable
             Registry = new EventTypeRegistry().AddIngress(),
         });
         await deadLetters.InitializeAsync();
-        var extension = IngressExtension.Register(system, Ledger.Contracts());
+        var extension = IngressExtension.Register(system, contracts ?? Ledger.Contracts());
         var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new LedgerEntity(id)), partitions, sharding), "ledgers");
         var ingress = new KafkaIngress(system, ConsumerOptions(bootstrapServers, group, topic), settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
         ingress.Start();

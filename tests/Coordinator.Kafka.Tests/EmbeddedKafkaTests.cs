@@ -51,9 +51,18 @@ public sealed class EmbeddedKafkaTests
     }
 
     [Fact]
-    public void NativeLibrary_IsDebiansLibrdkafka()
+    public void NativeLibrary_IsTheBundledCopyConfluentLoaded_OneFileForClientsAndBroker()
     {
-        Assert.StartsWith("2.", LibRdKafka.Version, StringComparison.Ordinal);
+        using var kafka = new EmbeddedKafka();
+        Assert.Equal("2.16.0", LibRdKafka.Version);
+        Assert.Equal(Library.VersionString, LibRdKafka.Version);
+        if (OperatingSystem.IsLinux())
+        {
+            // One file mapped: our mock-cluster calls and Confluent's clients share it.
+            var loaded = Assert.Single(LibRdKafka.LoadedPaths());
+            Assert.Equal(loaded, LibRdKafka.LoadedFrom);
+            Assert.Contains($"{Path.DirectorySeparatorChar}runtimes{Path.DirectorySeparatorChar}", loaded, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

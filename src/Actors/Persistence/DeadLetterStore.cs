@@ -14,13 +14,16 @@ public enum DeadLetterReason
 
     /// <summary>The data does not satisfy its contract (a required field is missing or a value is out of range).</summary>
     ContractViolated,
+
+    /// <summary>Reading the record under its contract threw an unexpected exception (a validator or converter fault); the detail names the exception.</summary>
+    DecodingFailed,
 }
 
 /// <summary>An incoming record set aside because it cannot be applied, with everything needed to repair and replay it.</summary>
 /// <param name="Topic">Where it was read.</param>
 /// <param name="Partition">Its partition.</param>
 /// <param name="Offset">Its offset: (topic, partition, offset) identifies it, so recording it twice keeps one entry.</param>
-/// <param name="Key">Its key as UTF-8 text, or null when it had none.</param>
+/// <param name="Key">Its key as text, or null when it had none: decoded as UTF-8, with U+0000 written as <c>\u0000</c> so every store can hold it (the bytes are in <see cref="RawKey"/>).</param>
 /// <param name="Value">Its value, byte for byte.</param>
 /// <param name="Reason">The kind of problem.</param>
 /// <param name="Detail">What exactly is wrong and how to fix it.</param>
@@ -35,7 +38,11 @@ public sealed record DeadLetterRecord(
     DeadLetterReason Reason,
     string Detail,
     string ConsumerGroup,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>Its key byte for byte, or null when it had none (or the store predates the column).</summary>
+    public byte[]? RawKey { get; init; }
+}
 
 /// <summary>
 /// Keeps incoming records that could not be applied (poison records), so the partition they

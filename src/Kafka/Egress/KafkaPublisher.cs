@@ -2,6 +2,8 @@ using System.Text;
 using Confluent.Kafka;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Coordinator.Kafka.Egress;
 
@@ -16,10 +18,15 @@ public sealed class KafkaPublisher : IDisposable
     private readonly IProducer<string, byte[]> _producer;
 
     /// <summary>Creates the producer from validated <paramref name="options"/>.</summary>
-    public KafkaPublisher(KafkaOptions options)
+    /// <param name="options">Validated Kafka options.</param>
+    /// <param name="logger">Where librdkafka's log lines go; null for none.</param>
+    public KafkaPublisher(KafkaOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _producer = new ProducerBuilder<string, byte[]>(options.ProducerConfig()).Build();
+        var log = logger ?? NullLogger.Instance;
+        _producer = new ProducerBuilder<string, byte[]>(options.ProducerConfig())
+            .SetLogHandler((_, message) => KafkaLog.Client(log, message))
+            .Build();
     }
 
     /// <summary>Publishes one record and waits for its delivery report.</summary>

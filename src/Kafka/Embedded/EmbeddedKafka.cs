@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Coordinator.Kafka.Native;
+using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Kafka.Embedded;
 
@@ -17,10 +19,15 @@ public sealed class EmbeddedKafka : IDisposable
     private readonly object _gate = new();
     private nint _handle;
     private nint _cluster;
+    private GCHandle _logger;
 
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers (ids 1…n).</summary>
+    /// <param name="brokers">How many brokers.</param>
+    /// <param name="logger">Where the cluster's librdkafka log lines go (errors, and the <paramref name="debug"/> contexts); null for librdkafka's default, stderr.</param>
+    /// <param name="debug">librdkafka debug contexts to log, e.g. <c>mock</c> to trace every request the brokers serve; null for none.</param>
     /// <exception cref="InvalidOperationException">librdkafka refused to create the cluster.</exception>
-    public EmbeddedKafka(int brokers = 1)
+    /// <exception cref="ArgumentException"><paramref name="debug"/> names no librdkafka debug context.</exception>
+    public EmbeddedKafka(int brokers = 1, ILogger? logger = null, string? debug = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
         LibRdKafka.EnsureLoaded();
@@ -29,9 +36,31 @@ public sealed class EmbeddedKafka : IDisposable
 
         // The owning handle never connects anywhere; keep it quiet.
         Interop.rd_kafka_conf_set(conf, "log_level", "3", error, (nuint)error.Length);
+        if (debug is not null)
+        {
+            // librdkafka logs debug contexts at level 7 only; the owning handle's notices stay quiet (it has no bootstrap.servers, on purpose).
+            Interop.rd_kafka_conf_set(conf, "log_level", "7", error, (nuint)error.Length);
+            if (Interop.rd_kafka_conf_set(conf, "debug", debug, error, (nuint)error.Length) != 0)
+            {
+                Interop.rd_kafka_conf_destroy(conf);
+                throw new ArgumentException($"debug '{debug}' is not a list of librdkafka debug contexts ({Text(error)}); use e.g. \"mock\" or \"mock,protocol\".", nameof(debug));
+            }
+        }
+
+        if (logger is not null)
+        {
+            _logger = GCHandle.Alloc(logger);
+            Interop.rd_kafka_conf_set_opaque(conf, GCHandle.ToIntPtr(_logger));
+            unsafe
+            {
+                Interop.rd_kafka_conf_set_log_cb(conf, &OnLog);
+            }
+        }
+
         _handle = Interop.rd_kafka_new(Interop.RdKafkaProducer, conf, error, (nuint)error.Length);
         if (_handle == 0)
         {
+            FreeLogger();
             throw new InvalidOperationException($"librdkafka could not create the handle that owns the embedded broker: {Text(error)}");
         }
 
@@ -40,6 +69,7 @@ public sealed class EmbeddedKafka : IDisposable
         {
             Interop.rd_kafka_destroy(_handle);
             _handle = 0;
+            FreeLogger();
             throw new InvalidOperationException("librdkafka could not start the embedded (mock) Kafka cluster.");
         }
 
@@ -107,6 +137,41 @@ public sealed class EmbeddedKafka : IDisposable
                 Interop.rd_kafka_destroy(_handle);
                 _handle = 0;
             }
+
+            FreeLogger(); // after the handle: it logs until destroyed
+        }
+    }
+
+    /// <summary>librdkafka's log callback for the owning handle; called on librdkafka's threads.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnLog(nint rk, int level, nint facility, nint text)
+    {
+        try
+        {
+            var opaque = Interop.rd_kafka_opaque(rk);
+            if (opaque != 0 && GCHandle.FromIntPtr(opaque).Target is ILogger logger)
+            {
+                var mapped = KafkaLog.Level((Confluent.Kafka.SyslogLevel)level);
+                if (logger.IsEnabled(mapped))
+                {
+                    var client = Marshal.PtrToStringUTF8(Interop.rd_kafka_name(rk)) ?? "embedded";
+                    var facilityText = Marshal.PtrToStringUTF8(facility) ?? "";
+                    var line = Marshal.PtrToStringUTF8(text) ?? "";
+                    KafkaLog.Librdkafka(logger, mapped, client, facilityText, line);
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // An exception must not unwind into librdkafka; a lost log line is the lesser harm.
+        }
+    }
+
+    private void FreeLogger()
+    {
+        if (_logger.IsAllocated)
+        {
+            _logger.Free();
         }
     }
 

@@ -86,7 +86,8 @@ public abstract class IngressEntity : PersistentActor
         if (message is IngressApplied applied)
         {
             Remember(applied.Topic, applied.Partition, applied.Offset, applied.EventId);
-            var data = Ingress.Contracts.Read(applied.Type, applied.Version, applied.Data);
+            // What was journaled is applied as it was: contracts judge input at the edge only.
+            var data = Ingress.Contracts.Restore(applied.Type, applied.Version, applied.Data);
             Apply(new IngressEvent(EntityId, applied.EventId, applied.Type, applied.Version, data, applied.Topic, applied.Partition, applied.Offset, applied.Timestamp));
             return true;
         }

@@ -34,6 +34,9 @@ public sealed class IngressSettings
     /// <summary>How long a revoked partition's in-flight records may take to finish before it is given up anyway. <value>Default: 30 s.</value></summary>
     public TimeSpan RevokeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a revoked partition's shard may take to stop its entities (the hand-off) before it is given up with a warning. <value>Default: 30 s.</value></summary>
+    public TimeSpan HandOffTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Topic poison records are also published to (key and value unchanged, reason in headers); null for none.</summary>
     public string? DeadLetterTopic { get; set; }
 
@@ -64,6 +67,11 @@ public sealed class IngressSettings
         if (RevokeTimeout < TimeSpan.Zero || RevokeTimeout > TimeSpan.FromMinutes(10))
         {
             errors.Add($"Coordinator:Kafka:Ingress:RevokeTimeout is {RevokeTimeout}; set between 00:00:00 and 00:10:00 (default 00:00:30), below the consumer's max.poll.interval.ms.");
+        }
+
+        if (HandOffTimeout < TimeSpan.FromMilliseconds(1) || HandOffTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Coordinator:Kafka:Ingress:HandOffTimeout is {HandOffTimeout}; set between 00:00:00.001 and 00:10:00 (default 00:00:30), below the consumer's max.poll.interval.ms.");
         }
 
         if (DeadLetterTopic is { } topic && string.IsNullOrWhiteSpace(topic))

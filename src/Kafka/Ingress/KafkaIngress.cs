@@ -33,8 +33,6 @@ namespace Coordinator.Kafka.Ingress;
 /// </summary>
 public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
 {
-    private static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(30);
-
     private readonly ActorSystem _system;
     private readonly KafkaOptions _options;
     private readonly IngressSettings _settings;
@@ -100,7 +98,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         _time = system.TimeProvider;
         if (settings.DeadLetterTopic is not null)
         {
-            _publisher = new KafkaPublisher(options);
+            _publisher = new KafkaPublisher(options, _logger);
         }
 
         _deadLetters = new DeadLetterWriter(deadLetters, _publisher, settings.DeadLetterTopic, _ingress.Metrics, _time, _logger);
@@ -150,7 +148,7 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             .SetPartitionsLostHandler(OnLost)
             .SetOffsetsCommittedHandler(OnCommitted)
             .SetErrorHandler((_, error) => KafkaLog.ConsumerError(_logger, error.Reason, error.Code.ToString()))
-            .SetLogHandler((_, _) => { })
+            .SetLogHandler((_, message) => KafkaLog.Client(_logger, message))
             .Build();
         var thread = new Thread(Run) { IsBackground = true, Name = $"ingress:{_options.GroupId}" };
         thread.Start();
@@ -295,16 +293,25 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         Interlocked.Increment(ref _inFlight);
         var message = result.Message;
         var timestamp = message.Timestamp.Type == TimestampType.NotAvailable ? _time.GetUtcNow() : message.Timestamp.UtcDateTime;
+        DecodedRecord? record = null;
         try
         {
-            var record = _ingress.Contracts.Decode(message.Key, message.Value);
-            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp, _time.GetTimestamp()), null);
+            record = _ingress.Contracts.Decode(message.Key, message.Value);
         }
         catch (RecordContractException ex)
         {
-            KafkaLog.Poison(_logger, flow.Topic, flow.Partition, offset, ex.Reason.ToString(), ex.Message);
-            var key = message.Key is { Length: > 0 } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
-            _deadLetters.Post(new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], ex.Reason, ex.Message, _options.GroupId, _time.GetUtcNow()), flow, generation);
+            Poison(flow, generation, offset, message, ex.Reason, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A validator or converter that throws is a fault of ours, not of the record, but the
+            // record cannot be judged: set it aside (replayable) rather than stop the partition.
+            Poison(flow, generation, offset, message, DeadLetterReason.DecodingFailed, $"Reading the record under its contract threw {ex.GetType().FullName}: {ex.Message}. Fix the validator or converter, then replay the record from the dead-letter store.");
+        }
+
+        if (record is not null)
+        {
+            _regions[flow.Topic].Tell(new IngressDelivery(flow, generation, offset, record, timestamp, _time.GetTimestamp()), null);
         }
 
         if (!flow.Paused && (flow.InFlight >= _settings.MaxInFlightPerPartition || flow.Uncommitted >= _settings.MaxUncommittedPerPartition))
@@ -314,6 +321,21 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
             Interlocked.Increment(ref _paused);
         }
     }
+
+    /// <summary>Sets a record aside in the dead-letter store; its key is kept as bytes and as text every store can hold.</summary>
+    private void Poison(PartitionFlow flow, long generation, long offset, Message<byte[], byte[]> message, DeadLetterReason reason, string detail)
+    {
+        KafkaLog.Poison(_logger, flow.Topic, flow.Partition, offset, reason.ToString(), detail);
+        var key = message.Key is { Length: > 0 } bytes ? Storable(System.Text.Encoding.UTF8.GetString(bytes)) : null;
+        var letter = new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], reason, Storable(detail), _options.GroupId, _time.GetUtcNow())
+        {
+            RawKey = message.Key is { Length: > 0 } ? message.Key : null,
+        };
+        _deadLetters.Post(letter, flow, generation);
+    }
+
+    /// <summary>Text PostgreSQL can store: U+0000 written as <c>\u0000</c>.</summary>
+    private static string Storable(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
 
     /// <summary>Applies completions; serves rewinds and resumes unless called inside a rebalance (<paramref name="consumerCalls"/> false), which defers them.</summary>
     private void DrainSignals(bool consumerCalls)
@@ -520,16 +542,25 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
         if (!_aborting)
         {
             // Stop the shard's entities: a later owner's writes must not meet stale in-memory state here.
-            var handOffs = flows.Select(f => (Flow: f, Task: _regions[f.Topic].Ask<ShardStopped>(new HandOffShard(f.Partition), HandOffTimeout))).ToList();
+            var timeout = _settings.HandOffTimeout;
+            var handOffs = flows.Select(f => (Flow: f, Task: _regions[f.Topic].Ask<ShardStopped>(new HandOffShard(f.Partition), timeout))).ToList();
             foreach (var (flow, task) in handOffs)
             {
                 try
                 {
-                    task.Wait(HandOffTimeout);
+                    // Wait returns false on its own timeout; the Ask's timeout faults the task instead.
+                    if (!task.Wait(timeout))
+                    {
+                        KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), timeout);
+                    }
                 }
-                catch (AggregateException)
+                catch (AggregateException ex) when (ex.InnerException is AskTimeoutException)
                 {
-                    KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), HandOffTimeout);
+                    KafkaLog.HandOffTimedOut(_logger, flow.TopicPartition.ToString(), timeout);
+                }
+                catch (AggregateException ex)
+                {
+                    KafkaLog.HandOffFailed(_logger, ex.InnerException ?? ex, flow.TopicPartition.ToString());
                 }
             }
         }

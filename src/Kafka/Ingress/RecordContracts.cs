@@ -61,6 +61,11 @@ public sealed class RecordContracts
             throw new RecordContractException(DeadLetterReason.Undecodable, "The record key is not UTF-8 text; publish the entity id as a UTF-8 string key.");
         }
 
+        if (entityId.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new RecordContractException(DeadLetterReason.ContractViolated, $"key: contains U+0000 (NUL) at position {entityId.IndexOf('\0', StringComparison.Ordinal)}, which the journal cannot store (PostgreSQL rejects it in text); remove the NUL character from the entity id.");
+        }
+
         if (value.IsEmpty)
         {
             throw new RecordContractException(DeadLetterReason.Undecodable, "The record has no value (a tombstone?); publish the envelope {\"id\", \"type\", \"version\", \"data\"} as UTF-8 JSON.");
@@ -97,23 +102,22 @@ public sealed class RecordContracts
                 throw new RecordContractException(DeadLetterReason.Undecodable, "Envelope field 'data' is missing; put the event's content in 'data'.");
             }
 
+            // In JSON, U+0000 can only be written as the escape \u0000: look closer only when that appears.
+            if (value.IndexOf("\\u0000"u8) >= 0 && (FindNul(root.GetProperty("id"), "id") ?? FindNul(root.GetProperty("type"), "type") ?? FindNul(data, "data")) is { } problem)
+            {
+                throw new RecordContractException(DeadLetterReason.ContractViolated, $"{problem} (NUL), which the journal cannot store (PostgreSQL rejects it in text and jsonb); remove the NUL character.");
+            }
+
             var payload = Read(type, version, data);
             return new DecodedRecord(entityId, id, type, version, payload, data.Clone());
         }
     }
 
-    /// <summary>Reads <paramref name="data"/> under the contract of (type, version), e.g. when an entity replays its journal.</summary>
+    /// <summary>Reads <paramref name="data"/> under the contract of (type, version) and validates it: the edge's judgement of new input.</summary>
     /// <exception cref="RecordContractException">No contract, or the data violates it.</exception>
     public object Read(string type, int version, JsonElement data)
     {
-        if (!_contracts.TryGetValue((type, version), out var contract))
-        {
-            var known = string.Join(", ", _contracts.Keys.Where(k => k.Type == type).Select(k => k.Version).Order());
-            throw new RecordContractException(DeadLetterReason.UnknownType, known.Length == 0
-                ? $"No contract is registered for type '{type}'; register it (RecordContracts.Register) or stop publishing it to this topic."
-                : $"Type '{type}' has no contract for version {version} (registered: {known}); register version {version} or publish a registered version.");
-        }
-
+        var contract = Find(type, version);
         object payload;
         try
         {
@@ -131,6 +135,77 @@ public sealed class RecordContracts
         }
 
         return payload;
+    }
+
+    /// <summary>
+    /// Reads journaled <paramref name="data"/> (an entity's recovery) as its contract type,
+    /// without validating it: it was judged when it arrived, and a validator tightened since must
+    /// not make the entity unrecoverable. A contract whose shape changed reads old data through
+    /// a new version (or an upcaster of the journal event), not by rejecting it here.
+    /// </summary>
+    /// <exception cref="RecordContractException">The contract is no longer registered, or the data no longer deserialises; recovery cannot go on.</exception>
+    public object Restore(string type, int version, JsonElement data)
+    {
+        var contract = Find(type, version);
+        try
+        {
+            return contract.Read(data);
+        }
+        catch (JsonException ex)
+        {
+            throw new RecordContractException(DeadLetterReason.ContractViolated, $"A journaled '{type}' v{version} record no longer reads as its contract type ({ex.Message}); keep '{type}' v{version} readable as journaled (register the new shape as a new version) so entities can recover.");
+        }
+    }
+
+    private Contract Find(string type, int version)
+    {
+        if (!_contracts.TryGetValue((type, version), out var contract))
+        {
+            var known = string.Join(", ", _contracts.Keys.Where(k => k.Type == type).Select(k => k.Version).Order());
+            throw new RecordContractException(DeadLetterReason.UnknownType, known.Length == 0
+                ? $"No contract is registered for type '{type}'; register it (RecordContracts.Register) or stop publishing it to this topic."
+                : $"Type '{type}' has no contract for version {version} (registered: {known}); register version {version} or publish a registered version.");
+        }
+
+        return contract;
+    }
+
+    /// <summary>Where <paramref name="element"/> holds U+0000, in a string value or a property name, or null.</summary>
+    private static string? FindNul(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return element.GetString()!.Contains('\0', StringComparison.Ordinal) ? $"{path}: contains U+0000" : null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Name.Contains('\0', StringComparison.Ordinal))
+                    {
+                        return $"{path}: a property name contains U+0000";
+                    }
+
+                    if (FindNul(property.Value, $"{path}.{property.Name}") is { } inside)
+                    {
+                        return inside;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindNul(item, $"{path}[{index++}]") is { } inside)
+                    {
+                        return inside;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     private static string RequiredString(JsonElement root, string name, string meaning)

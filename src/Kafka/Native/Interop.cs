@@ -15,8 +15,23 @@ internal static partial class Interop
     [LibraryImport(Library)]
     internal static partial nint rd_kafka_conf_new();
 
+    [LibraryImport(Library)]
+    internal static partial void rd_kafka_conf_destroy(nint conf);
+
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rd_kafka_conf_set(nint conf, string name, string value, byte[] errstr, nuint errstrSize);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial void rd_kafka_conf_set_log_cb(nint conf, delegate* unmanaged[Cdecl]<nint, int, nint, nint, void> logCb);
+
+    [LibraryImport(Library)]
+    internal static partial void rd_kafka_conf_set_opaque(nint conf, nint opaque);
+
+    [LibraryImport(Library)]
+    internal static partial nint rd_kafka_opaque(nint rk);
+
+    [LibraryImport(Library)]
+    internal static partial nint rd_kafka_name(nint rk);
 
     [LibraryImport(Library)]
     internal static partial nint rd_kafka_new(int type, nint conf, byte[] errstr, nuint errstrSize);

@@ -3,36 +3,26 @@ using System.Runtime.InteropServices;
 namespace Coordinator.Kafka.Native;
 
 /// <summary>
-/// Loads Debian's <c>librdkafka.so.1</c> for Confluent.Kafka. Our package feed has no
-/// <c>librdkafka.redist</c> (an empty placeholder satisfies the dependency), and
-/// <c>Confluent.Kafka.Library.Load(path)</c> fails on Debian 12 (it looks for <c>libdl</c>), so a
-/// DLL import resolver maps the library name instead, once per process.
+/// The one librdkafka in the process. Confluent.Kafka loads the build it picks from
+/// <c>librdkafka.redist</c> (on Debian 12 the bundled <c>centos8-librdkafka.so</c>: the generic
+/// <c>librdkafka.so</c> links <c>libsasl2.so.3</c>, which Debian lacks); our own P/Invokes (the
+/// embedded broker's mock-cluster functions) are then resolved to that same file, so a mock
+/// cluster and the clients that talk to it share one copy of the library and its globals.
 /// </summary>
 public static class LibRdKafka
 {
-    /// <summary>The shared library loaded.</summary>
-    public const string LibraryName = "librdkafka.so.1";
+    private const string ImportName = "librdkafka";
 
-    private static readonly Lazy<nint> Handle = new(Load);
+    private static readonly Lazy<string> Loaded = new(Load);
 
-    /// <summary>Makes sure Confluent.Kafka and the embedded broker find the native library.</summary>
-    /// <exception cref="DllNotFoundException">The library is not installed; the message says which package to install.</exception>
-    public static void EnsureLoaded() => _ = Handle.Value;
+    /// <summary>Makes sure Confluent.Kafka and the embedded broker use the same native library.</summary>
+    /// <exception cref="DllNotFoundException">Confluent.Kafka could not load librdkafka; the message says why.</exception>
+    public static void EnsureLoaded() => _ = Loaded.Value;
 
-    private static nint Load()
-    {
-        if (!NativeLibrary.TryLoad(LibraryName, out var handle))
-        {
-            throw new DllNotFoundException($"{LibraryName} was not found. Install Debian's librdkafka1 package (apt-get install librdkafka1); ./build.sh does this for you.");
-        }
+    /// <summary>The file librdkafka was loaded from, e.g. <c>…/runtimes/linux-x64/native/centos8-librdkafka.so</c>.</summary>
+    public static string LoadedFrom => Loaded.Value;
 
-        DllImportResolver resolver = (name, _, _) => name.StartsWith("librdkafka", StringComparison.Ordinal) ? handle : 0;
-        NativeLibrary.SetDllImportResolver(typeof(Confluent.Kafka.Library).Assembly, resolver);
-        NativeLibrary.SetDllImportResolver(typeof(LibRdKafka).Assembly, resolver);
-        return handle;
-    }
-
-    /// <summary>The librdkafka version string, e.g. "2.0.2".</summary>
+    /// <summary>The librdkafka version string, e.g. "2.16.0".</summary>
     public static string Version
     {
         get
@@ -40,5 +30,45 @@ public static class LibRdKafka
             EnsureLoaded();
             return Marshal.PtrToStringUTF8(Interop.rd_kafka_version_str()) ?? "unknown";
         }
+    }
+
+    private static string Load()
+    {
+        try
+        {
+            // Confluent picks and loads its build; false only means it had already done so.
+            Confluent.Kafka.Library.Load();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or InvalidOperationException or EntryPointNotFoundException)
+        {
+            throw new DllNotFoundException($"Confluent.Kafka could not load librdkafka from the librdkafka.redist package ({ex.Message}). Restore the solution so the package's runtimes/<rid>/native folder is next to the application.", ex);
+        }
+
+        var path = LoadedPaths() switch
+        {
+            [var only] => only,
+            [] => ImportName, // not Linux: the platform's loader finds the same file Confluent's did
+            var several => throw new DllNotFoundException($"Several copies of librdkafka are loaded ({string.Join(", ", several)}); the embedded broker must share one with Confluent.Kafka. Remove the other copy from the library path."),
+        };
+        var handle = path == ImportName
+            ? NativeLibrary.Load(ImportName, typeof(Confluent.Kafka.Library).Assembly, null)
+            : NativeLibrary.Load(path);
+        NativeLibrary.SetDllImportResolver(typeof(LibRdKafka).Assembly, (name, _, _) => name == ImportName ? handle : 0);
+        return path;
+    }
+
+    /// <summary>The librdkafka files mapped into this process (Linux; empty elsewhere).</summary>
+    public static IReadOnlyList<string> LoadedPaths()
+    {
+        const string maps = "/proc/self/maps";
+        if (!OperatingSystem.IsLinux() || !File.Exists(maps))
+        {
+            return [];
+        }
+
+        return [.. File.ReadLines(maps)
+            .Select(line => line.IndexOf('/', StringComparison.Ordinal) is var start and >= 0 ? line[start..] : "")
+            .Where(path => Path.GetFileName(path).Contains("librdkafka", StringComparison.Ordinal))
+            .Distinct(StringComparer.Ordinal)];
     }
 }

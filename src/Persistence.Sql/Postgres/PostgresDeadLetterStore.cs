@@ -27,7 +27,7 @@ public sealed class PostgresDeadLetterStore : IDeadLetterStore
         ArgumentNullException.ThrowIfNull(record);
         await using var command = _dataSource.CreateCommand($"""
             INSERT INTO {_schema}.dead_letters ({DeadLetterRows.Columns})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (topic, partition, "offset") DO NOTHING
             """);
         command.Parameters.AddWithValue(record.Topic);
@@ -39,6 +39,7 @@ public sealed class PostgresDeadLetterStore : IDeadLetterStore
         command.Parameters.AddWithValue(record.Detail);
         command.Parameters.AddWithValue(record.ConsumerGroup);
         command.Parameters.AddWithValue(record.RecordedAt.UtcDateTime);
+        command.Parameters.AddWithValue((object?)record.RawKey ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

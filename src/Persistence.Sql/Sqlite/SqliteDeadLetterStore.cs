@@ -17,7 +17,7 @@ public sealed class SqliteDeadLetterStore(SqliteStorage storage) : IDeadLetterSt
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT OR IGNORE INTO dead_letters ({DeadLetterRows.Columns})
-            VALUES ($topic, $partition, $offset, $key, $value, $reason, $detail, $group, $at)
+            VALUES ($topic, $partition, $offset, $key, $value, $reason, $detail, $group, $at, $rawKey)
             """;
         command.Parameters.AddWithValue("$topic", record.Topic);
         command.Parameters.AddWithValue("$partition", record.Partition);
@@ -28,6 +28,7 @@ public sealed class SqliteDeadLetterStore(SqliteStorage storage) : IDeadLetterSt
         command.Parameters.AddWithValue("$detail", record.Detail);
         command.Parameters.AddWithValue("$group", record.ConsumerGroup);
         command.Parameters.AddWithValue("$at", record.RecordedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$rawKey", (object?)record.RawKey ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
