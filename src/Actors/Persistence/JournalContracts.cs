@@ -84,6 +84,19 @@ public interface IJournalStore
     /// <summary>Events of one entity from <paramref name="fromSequenceNr"/> to <paramref name="toSequenceNr"/> (inclusive), oldest first, skipping deleted ones.</summary>
     IAsyncEnumerable<StoredEvent> ReadEventsAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What recovery needs of one entity's events, oldest first, skipping deleted ones: the
+    /// sequence number, payload, writer and time, without tags or audit columns. Stores
+    /// override it with a leaner query; the default reads <see cref="ReadEventsAsync(string, long, long, CancellationToken)"/>.
+    /// </summary>
+    async IAsyncEnumerable<ReplayedEvent> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var stored in ReadEventsAsync(persistenceId, fromSequenceNr, toSequenceNr, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new ReplayedEvent(stored.SequenceNr, stored.Event, stored.Metadata.WriterId, stored.Metadata.Timestamp);
+        }
+    }
+
     /// <summary>The highest sequence number ever written for the entity (deleted events included), 0 if none.</summary>
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default);
 
@@ -137,6 +150,13 @@ public interface IJournalStore
     Task<IReadOnlyList<(long Ordering, string PersistenceId)>> ReadPersistenceIdsAsync(long afterOrdering, int max, CancellationToken cancellationToken = default)
         => throw new NotSupportedException($"{GetType().Name} cannot list persistence ids.");
 }
+
+/// <summary>One event as recovery reads it.</summary>
+/// <param name="SequenceNr">Its position within the entity.</param>
+/// <param name="Event">Type name and payload.</param>
+/// <param name="WriterId">Who wrote it.</param>
+/// <param name="Timestamp">When.</param>
+public readonly record struct ReplayedEvent(long SequenceNr, SerializedEvent Event, string WriterId, DateTimeOffset Timestamp);
 
 /// <summary>Where a recovery replays one entity's events from.</summary>
 public readonly record struct ReplayFrom(string PersistenceId, long FromSequenceNr);

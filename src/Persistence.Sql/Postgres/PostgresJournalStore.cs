@@ -142,6 +142,37 @@ public sealed partial class PostgresJournalStore : IJournalStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<ReplayedEvent> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Only what recovery needs, the JSON read as the server sends it (no text cast), rows
+        // streamed without buffering.
+        await using var command = _dataSource.CreateCommand($"SELECT sequence_nr, event_type, payload, serializer_id, payload_bytes, writer_id, written_at FROM {_schema}.journal WHERE persistence_id = $1 AND sequence_nr BETWEEN $2 AND $3 AND NOT deleted ORDER BY sequence_nr");
+        command.Parameters.AddWithValue(persistenceId);
+        command.Parameters.AddWithValue(fromSequenceNr);
+        command.Parameters.AddWithValue(toSequenceNr);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var sequenceNr = reader.GetInt64(0);
+            var type = reader.GetString(1);
+            byte[] payload;
+            var serializerId = 0;
+            if (!reader.IsDBNull(2))
+            {
+                payload = Encoding.UTF8.GetBytes(reader.GetString(2));
+                _ = reader.IsDBNull(4);
+            }
+            else
+            {
+                serializerId = reader.GetInt32(3);
+                payload = reader.GetFieldValue<byte[]>(4);
+            }
+
+            yield return new ReplayedEvent(sequenceNr, new SerializedEvent(type, payload, serializerId), reader.GetString(5), new DateTimeOffset(reader.GetDateTime(6), TimeSpan.Zero));
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand($"SELECT coalesce(max(sequence_nr), 0) FROM {_schema}.journal WHERE persistence_id = $1");

@@ -45,11 +45,12 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
         }
 
         await _stores.Initialized.ConfigureAwait(false);
-        var replayed = 0L;
-        await foreach (var stored in _stores.Journal.ReadEventsAsync(persistenceId, fromSequenceNr, toSequenceNr).ConfigureAwait(false))
+
+        var count = 0L;
+        await foreach (var replayed in _stores.Journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr).ConfigureAwait(false))
         {
-            recoveryCallback(_converter.ToPersistent(stored));
-            if (++replayed >= max)
+            recoveryCallback(_converter.ToPersistent(persistenceId, replayed));
+            if (++count >= max)
             {
                 break;
             }

@@ -58,7 +58,11 @@ public sealed class CoordinatorStores : IExtension, IDisposable
         }
         else
         {
-            var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
+            // Recovery and queries stream many rows: larger socket buffers mean fewer reads.
+            var connection = new NpgsqlConnectionStringBuilder(settings.ConnectionString);
+            connection.ReadBufferSize = Math.Max(connection.ReadBufferSize, 64 * 1024);
+            connection.WriteBufferSize = Math.Max(connection.WriteBufferSize, 64 * 1024);
+            var dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
             lock (_owned)
             {
                 _owned.Add(dataSource);

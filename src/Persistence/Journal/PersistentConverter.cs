@@ -67,15 +67,15 @@ internal sealed class PersistentConverter(ExtendedActorSystem system, TimeProvid
         ? _serialization.Deserialize(stored.Payload, CoordinatorSerializer.Id, stored.TypeName)
         : _serialization.Deserialize(stored.Payload, stored.SerializerId, stored.TypeName);
 
-    public Persistent ToPersistent(StoredEvent stored) => new(
-        Deserialize(stored.Event),
-        stored.SequenceNr,
-        stored.PersistenceId,
+    public Persistent ToPersistent(string persistenceId, ReplayedEvent replayed) => new(
+        Deserialize(replayed.Event),
+        replayed.SequenceNr,
+        persistenceId,
         string.Empty,
         isDeleted: false,
         sender: ActorRefs.NoSender,
-        writerGuid: stored.Metadata.WriterId,
-        timestamp: stored.Metadata.Timestamp.ToUnixTimeMilliseconds());
+        writerGuid: replayed.WriterId,
+        timestamp: replayed.Timestamp.ToUnixTimeMilliseconds());
 
     public DateTimeOffset Now => time.GetUtcNow();
 }

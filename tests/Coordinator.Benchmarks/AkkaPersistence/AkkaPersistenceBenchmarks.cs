@@ -38,6 +38,7 @@ internal static class AkkaPersistenceBenchmarks
         Ours,
         AkkaSql,
         AkkaSqlBest,
+        AkkaMemory,
     }
 
     public static async Task<List<Figure>> RunAllAsync(int runs, bool quick)
@@ -76,6 +77,7 @@ internal static class AkkaPersistenceBenchmarks
         figures.Add(await Harness.MeasureAsync($"Akka, our plugin, PostgreSQL, recovery of one entity with {recover:N0} events", "events/s", true, "≥ 500,000/s", runs, () => RecoveryAsync(Plugin.Ours, pg, recover)));
         figures.Add(await Harness.MeasureAsync($"Akka, Akka.Persistence.Sql, PostgreSQL, recovery of one entity with {recover:N0} events", "events/s", true, "report", runs, () => RecoveryAsync(Plugin.AkkaSql, pg, recover)));
         figures.Add(await Harness.MeasureAsync($"Akka, our plugin, SQLite, recovery of one entity with {recover:N0} events", "events/s", true, "report", runs, () => RecoveryAsync(Plugin.Ours, sqlite, recover)));
+        figures.Add(await Harness.MeasureAsync($"Akka, Akka's in-memory journal, recovery of one entity with {recover:N0} events (Akka's own ceiling here)", "events/s", true, "report", runs, () => RecoveryAsync(Plugin.AkkaMemory, sqlite, recover)));
 
         figures.Add(await Harness.MeasureAsync($"Akka, our read journal, PostgreSQL, CurrentAllEvents over {recover:N0} events", "events/s", true, "report", runs, () => ReadAllAsync(Plugin.Ours, pg, recover)));
         figures.Add(await Harness.MeasureAsync($"Akka, Akka.Persistence.Sql read journal, PostgreSQL, CurrentAllEvents over {recover:N0} events", "events/s", true, "report", runs, () => ReadAllAsync(Plugin.AkkaSql, pg, recover)));
@@ -149,9 +151,19 @@ internal static class AkkaPersistenceBenchmarks
         var writer = place.Start();
         var entity = writer.ActorOf(Props.Create(() => new BenchActor("long-lived", true)));
         await entity.Ask<BenchActor.Finished>(new BenchActor.Run(events), TimeSpan.FromMinutes(5));
-        await writer.Terminate();
+        ActorSystem reader;
+        if (plugin == Plugin.AkkaMemory)
+        {
+            // The in-memory journal lives in its actor system: recover in the same one.
+            await entity.GracefulStop(TimeSpan.FromSeconds(10));
+            reader = writer;
+        }
+        else
+        {
+            await writer.Terminate();
+            reader = place.Start();
+        }
 
-        var reader = place.Start();
         try
         {
             var start = Stopwatch.GetTimestamp();
@@ -216,6 +228,10 @@ internal static class AkkaPersistenceBenchmarks
             {
                 Plugin.Ours => PersistenceConfig.Coordinator(_location),
                 Plugin.AkkaSql => PersistenceConfig.AkkaSql(_location),
+                Plugin.AkkaMemory => ConfigurationFactory.ParseString("""
+                    akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+                    akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+                    """),
                 _ => PersistenceConfig.AkkaSql(_location, batchSize: 1000, parallelism: 8),
             };
             var config = ConfigurationFactory.ParseString("""
