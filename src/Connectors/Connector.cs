@@ -76,6 +76,16 @@ public sealed class ConnectorPolicy
     public int SnapshotEvery { get; set; } = 10_000;
 
     /// <summary>
+    /// How many <i>acknowledged</i> outcomes the outbox keeps to answer a repeated key without a call
+    /// (outcomes an entity has not acknowledged are always kept: it may still ask for them). An entity
+    /// acknowledges only after journaling the outcome, so it does not ask again; the window catches
+    /// other repeats (about 10 s of them at 1,000 steps/s with the default). Beyond it, a repeated key
+    /// is called again under the same <c>Idempotency-Key</c>, once in effect only if the remote system
+    /// honours it. Each kept outcome costs memory and snapshot size. <value>Default: 10,000.</value>
+    /// </summary>
+    public int OutboxWindow { get; set; } = 10_000;
+
+    /// <summary>
     /// The supervisor is a persistent actor: a failed journal write or recovery stops it (its state is
     /// unknown), and its backoff supervisor starts it again after this long, doubling per restart up
     /// to <see cref="MaxRestartBackoff"/> (with up to 20 % jitter), so it recovers from the journal
@@ -148,6 +158,11 @@ public sealed class ConnectorPolicy
         if (SnapshotEvery is < 0 or (> 0 and < 10))
         {
             yield return $"{at}:SnapshotEvery is {SnapshotEvery}; set 0 (never) or 10 or more (default 10,000).";
+        }
+
+        if (OutboxWindow is < 1 or > 10_000_000)
+        {
+            yield return $"{at}:OutboxWindow is {OutboxWindow}; set between 1 and 10,000,000 (default 10,000).";
         }
 
         if (RestartBackoff < TimeSpan.FromMilliseconds(10) || MaxRestartBackoff < RestartBackoff || MaxRestartBackoff > TimeSpan.FromHours(1))

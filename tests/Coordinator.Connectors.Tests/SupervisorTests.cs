@@ -433,4 +433,60 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, _api.CallsFor("after/charge"));
         Assert.True(before.Verified);
     }
+
+    [Fact]
+    public async Task Outbox_UnacknowledgedOutcomeBeyondTheWindow_IsNeverEvicted_AndARepeatOfItsKeyIsAnsweredWithoutASecondCall()
+    {
+        var policy = Policy();
+        policy.OutboxWindow = 3;
+        policy.SnapshotEvery = 10;
+        var payments = await StartAsync(policy);
+        var entity = new TestProbe(_system!);
+        async Task CompletedAsync() => await Eventually.TrueAsync(async () => (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Count == 0, "the action's outcome to be journaled", Patience);
+
+        // An outcome its entity has not acknowledged (its route is not on this node, so it stays undelivered).
+        var waiting = Charge("waiting", 5) with { ReplyTo = "orders/waiting" };
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        await CompletedAsync();
+
+        // One acknowledged by its entity, then four whose callers were answered directly: five acknowledged, window 3.
+        var acked = Charge("acked", 6) with { ReplyTo = "orders/acked" };
+        payments.Tell(new Execute(acked), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        await CompletedAsync();
+        payments.Tell(new ActionOutcomeReceived(acked.IdempotencyKey), entity.Ref);
+        for (var i = 1; i <= 4; i++)
+        {
+            await payments.Ask<ActionSucceeded>(new Execute(Charge($"plain-{i}", i)), Patience);
+        }
+
+        // The entity recovers and asks again: answered from the outbox, no second call.
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        Assert.Equal(waiting.IdempotencyKey, (await entity.ExpectMsgAsync<ActionSucceeded>(timeout: Patience)).IdempotencyKey);
+        Assert.Equal(1, _api.CallsFor(waiting.IdempotencyKey));
+
+        // Acknowledged outcomes within the window are answered without a call; one evicted from it is
+        // called again under the same Idempotency-Key (as documented), which this system honours: one effect.
+        await payments.Ask<ActionSucceeded>(new Execute(Charge("plain-4", 4)), Patience);
+        Assert.Equal(1, _api.CallsFor("plain-4/charge"));
+        await payments.Ask<ActionSucceeded>(new Execute(Charge("plain-1", 1)), Patience);
+        Assert.Equal(2, _api.CallsFor("plain-1/charge"));
+        Assert.Single(_api.Effects, e => e == "plain-1/charge");
+
+        // The snapshot keeps the unacknowledged outcome: with the events before it deleted, a repeat is still answered.
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        StoredSnapshot? snapshot = null;
+        await Eventually.TrueAsync(async () => (snapshot = await new SqliteSnapshotStore(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot", Patience);
+        await _system!.Terminate();
+        _system = null;
+        await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
+        payments = await StartAsync(policy);
+        entity = new TestProbe(_system!);
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        Assert.Equal(waiting.IdempotencyKey, (await entity.ExpectMsgAsync<ActionSucceeded>(timeout: Patience)).IdempotencyKey);
+        Assert.Equal(1, _api.CallsFor(waiting.IdempotencyKey));
+    }
 }
