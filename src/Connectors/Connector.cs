@@ -75,6 +75,27 @@ public sealed class ConnectorPolicy
     /// <summary>The supervisor saves a snapshot (queue, outbox window, circuit) every this many journal events, so a restart replays only what followed; 0 never. <value>Default: 10,000.</value></summary>
     public int SnapshotEvery { get; set; } = 10_000;
 
+    /// <summary>
+    /// How many <i>acknowledged</i> outcomes the outbox keeps to answer a repeated key without a call
+    /// (outcomes an entity has not acknowledged are always kept: it may still ask for them). An entity
+    /// acknowledges only after journaling the outcome, so it does not ask again; the window catches
+    /// other repeats (about 10 s of them at 1,000 steps/s with the default). Beyond it, a repeated key
+    /// is called again under the same <c>Idempotency-Key</c>, once in effect only if the remote system
+    /// honours it. Each kept outcome costs memory and snapshot size. <value>Default: 10,000.</value>
+    /// </summary>
+    public int OutboxWindow { get; set; } = 10_000;
+
+    /// <summary>
+    /// The supervisor is a persistent actor: a failed journal write or recovery stops it (its state is
+    /// unknown), and its backoff supervisor starts it again after this long, doubling per restart up
+    /// to <see cref="MaxRestartBackoff"/> (with up to 20 % jitter), so it recovers from the journal
+    /// and serves again without hammering a database that is down. <value>Default: 1 s.</value>
+    /// </summary>
+    public TimeSpan RestartBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait before the supervisor is started again after it stopped (see <see cref="RestartBackoff"/>). <value>Default: 30 s.</value></summary>
+    public TimeSpan MaxRestartBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Every problem with the values of connector <paramref name="name"/>, naming the setting and the fix.</summary>
     public IEnumerable<string> Validate(string name)
     {
@@ -137,6 +158,16 @@ public sealed class ConnectorPolicy
         if (SnapshotEvery is < 0 or (> 0 and < 10))
         {
             yield return $"{at}:SnapshotEvery is {SnapshotEvery}; set 0 (never) or 10 or more (default 10,000).";
+        }
+
+        if (OutboxWindow is < 1 or > 10_000_000)
+        {
+            yield return $"{at}:OutboxWindow is {OutboxWindow}; set between 1 and 10,000,000 (default 10,000).";
+        }
+
+        if (RestartBackoff < TimeSpan.FromMilliseconds(10) || MaxRestartBackoff < RestartBackoff || MaxRestartBackoff > TimeSpan.FromHours(1))
+        {
+            yield return $"{at}:RestartBackoff ({RestartBackoff}) and MaxRestartBackoff ({MaxRestartBackoff}) must satisfy 00:00:00.010 <= RestartBackoff <= MaxRestartBackoff <= 01:00:00 (defaults 00:00:01 and 00:00:30).";
         }
 
         if (RedeliverAfter < TimeSpan.FromMilliseconds(10) || RedeliverAfter > TimeSpan.FromHours(1))

@@ -11,7 +11,17 @@ namespace Coordinator.Connectors;
 /// <item><b>Outbox.</b> An action is journaled as accepted before its first call and as completed
 /// with its outcome after. A request whose key is pending joins it; one whose key completed is
 /// answered from the outbox without a call (a duplicate prevented). After a crash the pending
-/// actions run again under the same <c>Idempotency-Key</c>, so the system applies them once.</item>
+/// actions run again under the same <c>Idempotency-Key</c>, so the system applies them once.
+/// <para>The outbox's bound: an outcome its entity has not acknowledged
+/// (<see cref="ActionOutcomeReceived"/>, journaled as <see cref="ConnectorActionDelivered"/>) is never
+/// forgotten, since that entity may recover and ask for it again; a repeat of its key is always
+/// answered from the outbox, before and after a restart or a snapshot. Only acknowledged outcomes
+/// (and those answered directly to a caller without a <see cref="ConnectorRequest.ReplyTo"/>) are
+/// bounded, to the latest <see cref="ConnectorPolicy.OutboxWindow"/>: an entity acknowledges an
+/// outcome only after journaling it, so it never asks for that key again, and the window only
+/// catches other repeats (a re-published record, a caller retrying). A repeat of a key forgotten
+/// beyond the window is called again under the same <c>Idempotency-Key</c>, so it is applied once
+/// only if the remote system honours that header.</para></item>
 /// <item><b>Transient lane.</b> Retried with exponential backoff and full jitter (or after the
 /// system's <c>Retry-After</c>, at most <see cref="ConnectorPolicy.MaxRetryAfter"/>; see
 /// <see cref="RetryDelay"/>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
@@ -33,7 +43,6 @@ namespace Coordinator.Connectors;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's end of life is PostStop, which disposes the token.")]
 public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
 {
-    private const int OutboxWindow = 10_000;
     private readonly IConnector _connector;
     private readonly ConnectorPolicy _policy;
     private readonly ConnectorMetrics _metrics;
@@ -41,7 +50,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private readonly List<ConnectorRequest> _pending = [];
     private readonly HashSet<string> _started = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConnectorActionCompleted> _completed = new(StringComparer.Ordinal);
-    private readonly Queue<string> _completedOrder = new();
+    private readonly Queue<string> _acknowledgedOrder = new();
+    private readonly HashSet<string> _acknowledged = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<IActorRef>> _waiters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ConnectorActionCompleted Outcome, long SentAt)> _undelivered = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unroutable = new(StringComparer.Ordinal);
@@ -83,7 +93,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
 
     /// <inheritdoc />
     protected override object? SnapshotState()
-        => new ConnectorSnapshot([.. _pending], [.. _completedOrder.Select(k => _completed[k])], [.. _undelivered.Values.Select(u => u.Outcome)], _state == CircuitState.HalfOpen ? CircuitState.Open : _state, _since, _openedAt, _opened, _lastRecovery, _draining); // a probe in flight is not state: recovery probes again
+        => new ConnectorSnapshot([.. _pending], [.. _acknowledgedOrder.Select(k => _completed[k])], [.. _undelivered.Values.Select(u => u.Outcome)], _state == CircuitState.HalfOpen ? CircuitState.Open : _state, _since, _openedAt, _opened, _lastRecovery, _draining); // a probe in flight is not state: recovery probes again
 
     /// <inheritdoc />
     protected override bool ReceiveRecover(object message)
@@ -140,7 +150,8 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             case ActionOutcomeReceived { IdempotencyKey: var received }:
                 if (_undelivered.Remove(received))
                 {
-                    PersistAsync(new ConnectorActionDelivered(received), static _ => { });
+                    // Until written, the outcome stays in the outbox (in _completed), so a repeat is still answered from it.
+                    PersistAsync(new ConnectorActionDelivered(received), Apply);
                 }
 
                 return true;
@@ -571,16 +582,14 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 break;
             case ConnectorActionCompleted completed:
                 _pending.RemoveAll(p => p.IdempotencyKey == completed.IdempotencyKey);
+                _completed[completed.IdempotencyKey] = completed;
                 if (completed.ReplyTo is not null)
                 {
-                    _undelivered[completed.IdempotencyKey] = (completed, 0);
+                    _undelivered[completed.IdempotencyKey] = (completed, 0); // the entity may ask for it until it acknowledges
                 }
-
-                _completed[completed.IdempotencyKey] = completed;
-                _completedOrder.Enqueue(completed.IdempotencyKey);
-                while (_completedOrder.Count > OutboxWindow)
+                else
                 {
-                    _completed.Remove(_completedOrder.Dequeue());
+                    Acknowledged(completed.IdempotencyKey); // its caller was answered directly
                 }
 
                 break;
@@ -599,6 +608,7 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 break;
             case ConnectorActionDelivered delivered:
                 _undelivered.Remove(delivered.IdempotencyKey);
+                Acknowledged(delivered.IdempotencyKey);
                 break;
             case ConnectorQueueReordered reordered:
                 var first = reordered.Keys.Select(k => _pending.Find(p => p.IdempotencyKey == k)).OfType<ConnectorRequest>().ToList();
@@ -610,22 +620,48 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// <paramref name="key"/>'s outcome is acknowledged (or was answered directly): it joins the window of
+    /// <see cref="ConnectorPolicy.OutboxWindow"/> acknowledged outcomes, and the oldest beyond it are
+    /// forgotten. Outcomes not yet acknowledged are never in the window, so never forgotten.
+    /// </summary>
+    private void Acknowledged(string key)
+    {
+        if (_completed.ContainsKey(key) && _acknowledged.Add(key))
+        {
+            _acknowledgedOrder.Enqueue(key);
+        }
+
+        while (_acknowledgedOrder.Count > _policy.OutboxWindow)
+        {
+            var oldest = _acknowledgedOrder.Dequeue();
+            _acknowledged.Remove(oldest);
+            if (!_undelivered.ContainsKey(oldest))
+            {
+                _completed.Remove(oldest);
+            }
+        }
+    }
+
     private void Restore(ConnectorSnapshot snapshot)
     {
         _pending.Clear();
         _pending.AddRange(snapshot.Pending);
         _completed.Clear();
-        _completedOrder.Clear();
-        foreach (var completed in snapshot.Completed)
-        {
-            _completed[completed.IdempotencyKey] = completed;
-            _completedOrder.Enqueue(completed.IdempotencyKey);
-        }
-
+        _acknowledged.Clear();
+        _acknowledgedOrder.Clear();
         _undelivered.Clear();
         foreach (var outcome in snapshot.Undelivered)
         {
+            _completed[outcome.IdempotencyKey] = outcome;
             _undelivered[outcome.IdempotencyKey] = (outcome, 0);
+        }
+
+        // Snapshots before the window counted only acknowledged outcomes listed undelivered ones here too; they stay unacknowledged.
+        foreach (var completed in snapshot.Completed.Where(c => !_undelivered.ContainsKey(c.IdempotencyKey)))
+        {
+            _completed[completed.IdempotencyKey] = completed;
+            Acknowledged(completed.IdempotencyKey);
         }
 
         (_state, _since, _openedAt, _opened, _lastRecovery, _draining) = (snapshot.State, snapshot.Since, snapshot.OpenedAt, snapshot.Opened, snapshot.LastRecovery, snapshot.Draining);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Coordinator.Actors;
+using Coordinator.Actors.Supervision;
 
 namespace Coordinator.Connectors;
 
@@ -26,8 +27,9 @@ public sealed class ConnectorsExtension
     public IReadOnlyCollection<string> Names => _supervisors.Keys;
 
     /// <summary>
-    /// Starts one supervisor per connector (actor <c>connector-{name}</c>, which recovers its outbox and
-    /// circuit from the journal) and registers them with <paramref name="system"/>. The system owns the
+    /// Starts one supervisor per connector (actor <c>connector-{name}</c>, a backoff supervisor over the
+    /// persistent supervisor, which recovers its outbox and circuit from the journal; see <see cref="Supervised"/>)
+    /// and registers them with <paramref name="system"/>. The system owns the
     /// connectors from then on and disposes them when it terminates.
     /// </summary>
     /// <param name="system">The actor system.</param>
@@ -54,7 +56,7 @@ public sealed class ConnectorsExtension
 
         foreach (var (name, connector) in connectors)
         {
-            supervisors[name] = system.ActorOf(ConnectorSupervisor.Props(connector, metrics), $"connector-{name}");
+            supervisors[name] = system.ActorOf(Supervised(connector, metrics), $"connector-{name}");
         }
 
         _ = system.WhenTerminated.ContinueWith(
@@ -71,6 +73,25 @@ public sealed class ConnectorsExtension
         return extension;
     }
 
+    /// <summary>
+    /// Props of a connector's supervisor kept alive by a <see cref="BackoffSupervisor"/> (<see cref="BackoffMode.OnStop"/>):
+    /// a failed journal write or recovery stops the persistent <see cref="ConnectorSupervisor"/>, and it is
+    /// started again after <see cref="ConnectorPolicy.RestartBackoff"/> (doubling up to
+    /// <see cref="ConnectorPolicy.MaxRestartBackoff"/>), recovers its outbox, queue and circuit, and runs its
+    /// pending actions again under their keys. Callers keep the backoff supervisor's address, which forwards
+    /// to the current incarnation (messages sent while it is down are dropped; step entities send again).
+    /// </summary>
+    /// <param name="connector">The connector.</param>
+    /// <param name="metrics">The instruments.</param>
+    public static Props Supervised(IConnector connector, ConnectorMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        var policy = connector.Policy;
+        return BackoffOptions.OnStop(ConnectorSupervisor.Props(connector, metrics), "supervisor", policy.RestartBackoff, policy.MaxRestartBackoff, 0.2)
+            .WithAutoReset(policy.MaxRestartBackoff)
+            .Props();
+    }
+
     /// <summary>The connectors of <paramref name="system"/>, or null when none were started.</summary>
     public static ConnectorsExtension? Find(ActorSystem system)
     {
@@ -78,7 +99,7 @@ public sealed class ConnectorsExtension
         return system.GetExtension<ConnectorsExtension>();
     }
 
-    /// <summary>The supervisor of connector <paramref name="name"/>; null when no such connector is configured.</summary>
+    /// <summary>The supervisor of connector <paramref name="name"/> (its stable backoff-supervisor address, which outlives restarts); null when no such connector is configured.</summary>
     public IActorRef? Supervisor(string name) => _supervisors.GetValueOrDefault(name);
 
     /// <summary>Lets supervisors deliver outcomes to entities of <paramref name="region"/> under <paramref name="route"/> (the region's actor name, by default).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Coordinator.Actors.Supervision;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
 using Coordinator.Persistence.Sql.Sqlite;
@@ -68,6 +69,41 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         });
         connector ??= new HttpConnector("payments", DomainConnectors.Payments(new HttpConnectorOptions { Kind = "payments", BaseUrl = _api.BaseUrl, Policy = policy }), timeProvider: time);
         return _system.ActorOf(ConnectorSupervisor.Props(connector, _metrics, new Random(1515)), "payments");
+    }
+
+    /// <summary>Starts the connectors as a node does (<see cref="ConnectorsExtension.Start"/>), journaling through a journal that can be made to fail.</summary>
+    private async Task<(ConnectorsExtension Connectors, FaultyJournal Journal)> StartConnectorsAsync(ConnectorPolicy policy)
+    {
+        if (_system is not null)
+        {
+            await _system.Terminate();
+        }
+
+        _system = ActorSystem.Create($"connectors-{Interlocked.Increment(ref _systems)}");
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        var journal = new FaultyJournal(new SqliteJournalStore(storage));
+        await PersistenceExtension.StartAsync(_system, new PersistenceSettings
+        {
+            Journal = journal,
+            SnapshotStore = new SqliteSnapshotStore(storage),
+            Registry = new EventTypeRegistry().AddConnectors(),
+        });
+        var connector = new HttpConnector("payments", DomainConnectors.Payments(new HttpConnectorOptions { Kind = "payments", BaseUrl = _api.BaseUrl, Policy = policy }));
+        return (ConnectorsExtension.Start(_system, new Dictionary<string, IConnector> { ["payments"] = connector }), journal);
+    }
+
+    /// <summary>Asks once with a short patience; null when no answer came (the supervisor is down, or its incarnation was lost).</summary>
+    private static async Task<T?> TryAskAsync<T>(IActorRef to, object message)
+        where T : class
+    {
+        try
+        {
+            return await to.Ask<T>(message, TimeSpan.FromSeconds(1));
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
     }
 
     private static ConnectorRequest Charge(string entity, long amount, string customer = "cus_1")
@@ -364,5 +400,93 @@ public sealed class SupervisorTests : IAsyncLifetime, IDisposable
         Assert.Contains(("V1.ConnectorDrainRequested", Actor.Operator("alice")), audited);
         Assert.Single(audited, a => a.Type == "V1.ConnectorCircuitOpened");
         Assert.Single(audited, a => a.Type == "V1.ConnectorCircuitClosed");
+    }
+
+    [Fact]
+    public async Task ConnectorSupervisor_JournalWriteFails_ComesBackUnderItsBackoffSupervisor_RecoversAndServesQueuedAndNewActionsOnce()
+    {
+        var policy = Policy();
+        policy.RestartBackoff = TimeSpan.FromMilliseconds(50);
+        var (connectors, journal) = await StartConnectorsAsync(policy);
+        var payments = connectors.Supervisor("payments")!;
+        Assert.True((await payments.Ask<ActionSucceeded>(new Execute(Charge("before", 1)), Patience)).Verified);
+
+        // The charge of 'queued' takes effect, but its outcome cannot be journaled: the persistent
+        // actor stops (its state is unknown) with the action pending in its outbox.
+        journal.FailNextWriteOf("V1.ConnectorActionCompleted");
+        _ = payments.Ask<object>(new Execute(Charge("queued", 2)), Patience); // this caller's answer is lost with the incarnation
+        await Eventually.TrueAsync(() => journal.Failed == 1, "the completion's write to fail", Patience);
+
+        // It comes back at the same address, recovers, runs the pending action again under its key,
+        // and a caller asking again (as a step entity does) is answered.
+        ActionSucceeded? queued = null;
+        await Eventually.TrueAsync(async () => (queued = await TryAskAsync<ActionSucceeded>(payments, new Execute(Charge("queued", 2)))) is not null, "the supervisor to come back and answer the queued action", Patience);
+        Assert.True(queued!.Verified);
+        Assert.Same(payments, connectors.Supervisor("payments"));
+        Assert.True((await payments.Ask<BackoffSupervisor.RestartCount>(BackoffSupervisor.GetRestartCount.Instance, Patience)).Count >= 1);
+
+        // New actions are served, and each action took effect once.
+        Assert.True((await payments.Ask<ActionSucceeded>(new Execute(Charge("after", 3)), Patience)).Verified);
+        Assert.Equal(["before/charge", "queued/charge", "after/charge"], _api.Effects);
+        var before = await payments.Ask<ActionSucceeded>(new Execute(Charge("before", 1)), Patience); // recovered outbox: no call
+        Assert.Equal(1, _api.CallsFor("before/charge"));
+        Assert.Equal(1, _api.CallsFor("after/charge"));
+        Assert.True(before.Verified);
+    }
+
+    [Fact]
+    public async Task Outbox_UnacknowledgedOutcomeBeyondTheWindow_IsNeverEvicted_AndARepeatOfItsKeyIsAnsweredWithoutASecondCall()
+    {
+        var policy = Policy();
+        policy.OutboxWindow = 3;
+        policy.SnapshotEvery = 10;
+        var payments = await StartAsync(policy);
+        var entity = new TestProbe(_system!);
+        async Task CompletedAsync() => await Eventually.TrueAsync(async () => (await payments.Ask<QueueView>(GetQueue.Instance, Patience)).Actions.Count == 0, "the action's outcome to be journaled", Patience);
+
+        // An outcome its entity has not acknowledged (its route is not on this node, so it stays undelivered).
+        var waiting = Charge("waiting", 5) with { ReplyTo = "orders/waiting" };
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        await CompletedAsync();
+
+        // One acknowledged by its entity, then four whose callers were answered directly: five acknowledged, window 3.
+        var acked = Charge("acked", 6) with { ReplyTo = "orders/acked" };
+        payments.Tell(new Execute(acked), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        await CompletedAsync();
+        payments.Tell(new ActionOutcomeReceived(acked.IdempotencyKey), entity.Ref);
+        for (var i = 1; i <= 4; i++)
+        {
+            await payments.Ask<ActionSucceeded>(new Execute(Charge($"plain-{i}", i)), Patience);
+        }
+
+        // The entity recovers and asks again: answered from the outbox, no second call.
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        Assert.Equal(waiting.IdempotencyKey, (await entity.ExpectMsgAsync<ActionSucceeded>(timeout: Patience)).IdempotencyKey);
+        Assert.Equal(1, _api.CallsFor(waiting.IdempotencyKey));
+
+        // Acknowledged outcomes within the window are answered without a call; one evicted from it is
+        // called again under the same Idempotency-Key (as documented), which this system honours: one effect.
+        await payments.Ask<ActionSucceeded>(new Execute(Charge("plain-4", 4)), Patience);
+        Assert.Equal(1, _api.CallsFor("plain-4/charge"));
+        await payments.Ask<ActionSucceeded>(new Execute(Charge("plain-1", 1)), Patience);
+        Assert.Equal(2, _api.CallsFor("plain-1/charge"));
+        Assert.Single(_api.Effects, e => e == "plain-1/charge");
+
+        // The snapshot keeps the unacknowledged outcome: with the events before it deleted, a repeat is still answered.
+        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        StoredSnapshot? snapshot = null;
+        await Eventually.TrueAsync(async () => (snapshot = await new SqliteSnapshotStore(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot", Patience);
+        await _system!.Terminate();
+        _system = null;
+        await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
+        payments = await StartAsync(policy);
+        entity = new TestProbe(_system!);
+        payments.Tell(new Execute(waiting), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(timeout: Patience);
+        Assert.Equal(waiting.IdempotencyKey, (await entity.ExpectMsgAsync<ActionSucceeded>(timeout: Patience)).IdempotencyKey);
+        Assert.Equal(1, _api.CallsFor(waiting.IdempotencyKey));
     }
 }

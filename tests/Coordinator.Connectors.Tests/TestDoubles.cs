@@ -91,3 +91,40 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
             => owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }
+
+/// <summary>A journal that passes everything to <c>inner</c>, except that it can be told to fail the next write holding an event of a given type (a database blip at the worst moment).</summary>
+internal sealed class FaultyJournal(IJournalStore inner) : IJournalStore
+{
+    private string? _failNextOf;
+    private int _failed;
+
+    /// <summary>Writes failed so far.</summary>
+    public int Failed => Volatile.Read(ref _failed);
+
+    /// <summary>The next write holding an event of <paramref name="typeName"/> fails (nothing of it is stored).</summary>
+    public void FailNextWriteOf(string typeName) => Volatile.Write(ref _failNextOf, typeName);
+
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+    public Task WriteAsync(IReadOnlyList<EventToWrite> events, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _failNextOf) is { } typeName && events.Any(e => e.Event.TypeName == typeName) && Interlocked.CompareExchange(ref _failNextOf, null, typeName) == typeName)
+        {
+            Interlocked.Increment(ref _failed);
+            throw new TimeoutException($"injected: the database did not answer a write of {typeName}");
+        }
+
+        return inner.WriteAsync(events, cancellationToken);
+    }
+
+    public IAsyncEnumerable<StoredEvent> ReadEventsAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, CancellationToken cancellationToken = default)
+        => inner.ReadEventsAsync(persistenceId, fromSequenceNr, toSequenceNr, cancellationToken);
+
+    public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default) => inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken);
+
+    public Task DeleteEventsToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default) => inner.DeleteEventsToAsync(persistenceId, toSequenceNr, cancellationToken);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadAllAsync(afterOrdering, max, cancellationToken);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadByTagAsync(string tag, long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadByTagAsync(tag, afterOrdering, max, cancellationToken);
+}

@@ -75,7 +75,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     protected sealed override void Apply(IngressEvent record)
     {
         _inbox.Enqueue(record);
-        Pump();
+        Pump(null);
     }
 
     /// <inheritdoc />
@@ -154,8 +154,12 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         base.PostStop();
     }
 
-    /// <summary>Applies the next records while no step is active.</summary>
-    private void Pump()
+    /// <summary>
+    /// Applies the next records while no step is active. A record's first step starts at <paramref name="at"/>
+    /// (the time of the event that ended the step it waited behind) or, when it waited for nothing, at the
+    /// record's journaled timestamp: the fold never reads the clock, so replay gives the same times.
+    /// </summary>
+    private void Pump(DateTimeOffset? at)
     {
         while (_active is null && _inbox.Count > 0)
         {
@@ -163,7 +167,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             _trigger = record.EventId;
             _runSteps.Clear();
             ApplyRecord(record);
-            Advance();
+            Advance(at ?? record.Timestamp);
         }
 
         if (_live)
@@ -172,8 +176,8 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }
     }
 
-    /// <summary>Starts the run's next step, if any.</summary>
-    private void Advance()
+    /// <summary>Starts the run's next step, if any, as of <paramref name="at"/> (a time from the event being folded).</summary>
+    private void Advance(DateTimeOffset at)
     {
         if (NextStep() is not { } plan)
         {
@@ -192,7 +196,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             return;
         }
 
-        _active = new ActiveStep(plan, _trigger!, IdempotencyKey.Compose(EntityId, _trigger!, plan.Name), Context.System.TimeProvider.GetUtcNow());
+        _active = new ActiveStep(plan, _trigger!, IdempotencyKey.Compose(EntityId, _trigger!, plan.Name), at);
         if (_live)
         {
             Send();
@@ -229,7 +233,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         switch (outcome)
         {
             case ActionSucceeded s:
-                Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts), e =>
+                Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts, Context.System.TimeProvider.GetUtcNow()), e =>
                 {
                     Connectors.Metrics.StepConcluded(active.Plan.Connector, nameof(StepResolution.Succeeded));
                     ApplyEvent(e);
@@ -306,14 +310,15 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }, new PersistOptions(CausedBy: Actor.Operator(command.Operator), CorrelationId: EntityId));
     }
 
-    /// <summary>Folds a step event (live after it is journaled, and on recovery).</summary>
+    /// <summary>Folds a step event (live after it is journaled, and on recovery). Times come from the events (taken from the injected clock when they were journaled), never from the clock.</summary>
     private void ApplyEvent(object @event)
     {
         var active = _active ?? throw new InvalidOperationException($"Entity '{EntityId}' has a step event ({@event.GetType().Name}) but no active step: the journal does not match NextStep. Check that NextStep is deterministic.");
         switch (@event)
         {
             case StepSucceeded s:
-                Conclude(new StepOutcome(s.Step, s.IdempotencyKey, StepResolution.Succeeded, s.Output, null));
+                // Journaled before At existed: the step's own start, which is as deterministic.
+                Conclude(new StepOutcome(s.Step, s.IdempotencyKey, StepResolution.Succeeded, s.Output, null), s.At ?? active.Since);
                 break;
             case StepParked p:
                 active.Status = StepStatus.NeedsAttention;
@@ -329,21 +334,22 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
                 break;
             case StepResolved r:
-                Conclude(new StepOutcome(r.Step, r.IdempotencyKey, r.Resolution, r.Output, r.Operator));
+                Conclude(new StepOutcome(r.Step, r.IdempotencyKey, r.Resolution, r.Output, r.Operator), r.At);
                 break;
         }
     }
 
-    private void Conclude(StepOutcome outcome)
+    /// <summary>Ends the active step as of <paramref name="at"/> (the concluding event's time); the run's next step, or the next record's, starts then.</summary>
+    private void Conclude(StepOutcome outcome, DateTimeOffset at)
     {
         _active = null;
         ApplyStep(outcome);
         if (outcome.Resolution != StepResolution.Cancelled)
         {
-            Advance();
+            Advance(at);
         }
 
-        Pump();
+        Pump(at);
     }
 
     /// <summary>Acknowledges <paramref name="what"/> (a delivery, or a reply to send) now, or once the active step's action is accepted.</summary>

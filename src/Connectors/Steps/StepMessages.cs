@@ -126,8 +126,8 @@ public sealed record StepNeedsAttention(string EntityId, StepView Step);
 /// <summary>Published on the event stream when an operator resolves a parked step.</summary>
 public sealed record StepReleased(string EntityId, string IdempotencyKey, StepResolution Resolution, string Operator);
 
-/// <summary>Journal: the active step's action succeeded.</summary>
-public sealed record StepSucceeded(string Step, string IdempotencyKey, int Status, JsonObject Output, bool Verified, int Attempts);
+/// <summary>Journal: the active step's action succeeded, at <paramref name="At"/> (from the entity's clock when it handled the outcome; null in events journaled before it was recorded).</summary>
+public sealed record StepSucceeded(string Step, string IdempotencyKey, int Status, JsonObject Output, bool Verified, int Attempts, DateTimeOffset? At = null);
 
 /// <summary>Journal: the active step was parked on a data failure.</summary>
 public sealed record StepParked(string Step, string IdempotencyKey, string Connector, string Operation, JsonObject Input, StepFailure Failure, DateTimeOffset At);
