@@ -15,7 +15,8 @@ namespace Coordinator.Persistence.Akka.Tests;
 public abstract class QueryContract<TBinding> : PluginTestKit<TBinding>
     where TBinding : PluginBinding, new()
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // Generous: CI runs these beside a crash writer persisting flat out on the same two cores.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     protected QueryContract(ITestOutputHelper output, string? extraHocon = null)
         : base(output, (extraHocon ?? string.Empty) + "\nakka.persistence.query.journal.sql.refresh-interval = 100ms")

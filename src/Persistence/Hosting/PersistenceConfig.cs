@@ -83,36 +83,34 @@ public static class PersistenceConfig
             : ("PostgreSQL.15", location.ConnectionString, Quote(location.Schema), "default");
         var tuning = (batchSize is { } b ? $"batch-size = {b.ToString(CultureInfo.InvariantCulture)}\n" : string.Empty)
             + (parallelism is { } p ? $"parallelism = {p.ToString(CultureInfo.InvariantCulture)}\n" : string.Empty);
+        // Where it lives, the same for its journal, snapshot store and read journal.
+        var place = $$"""
+            connection-string = {{Quote(connection)}}
+            provider-name = "{{provider}}"
+            table-mapping = {{mapping}}
+            {{mapping}}.schema-name = {{schema}}
+            """;
         return ConfigurationFactory.ParseString($$"""
             akka.persistence {
               journal {
                 plugin = "akka.persistence.journal.sql"
                 sql {
-                  connection-string = {{Quote(connection)}}
-                  provider-name = "{{provider}}"
+                  {{place}}
                   auto-initialize = on
-                  table-mapping = {{mapping}}
-                  {{mapping}}.schema-name = {{schema}}
                   {{tuning}}
                 }
               }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"
                 sql {
-                  connection-string = {{Quote(connection)}}
-                  provider-name = "{{provider}}"
+                  {{place}}
                   auto-initialize = on
-                  table-mapping = {{mapping}}
-                  {{mapping}}.schema-name = {{schema}}
                 }
               }
               query.journal.sql {
-                connection-string = {{Quote(connection)}}
-                provider-name = "{{provider}}"
+                {{place}}
                 write-plugin = "akka.persistence.journal.sql"
                 refresh-interval = 100ms
-                table-mapping = {{mapping}}
-                {{mapping}}.schema-name = {{schema}}
               }
             }
             """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
