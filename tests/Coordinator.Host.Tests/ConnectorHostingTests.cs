@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Coordinator.Host.Tests;
 
@@ -95,8 +94,7 @@ public sealed class ConnectorHostingTests
     [InlineData("Coordinator:Connectors:payments:Kind=payments;Coordinator:Connectors:payments:BaseUrl=http://127.0.0.1:9;Coordinator:Connectors:payments:BearerTokenVariable=COORDINATOR_TEST_UNSET_TOKEN", "COORDINATOR_TEST_UNSET_TOKEN")]
     public async Task InvalidConnectorDeclarations_FailTheStart_NamingTheSetting(string settings, string named)
     {
-        await using var app = BuildHost([.. settings.Split(';').Select(s => s.Split('=', 2)).Select(p => (p[0], p[1]))]);
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        var ex = await TestHost.StartFailureAsync([.. settings.Split(';').Select(s => s.Split('=', 2)).Select(p => (p[0], p[1]))]);
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
 }

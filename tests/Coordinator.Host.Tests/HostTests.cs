@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Coordinator.Host.Tests;
 
@@ -69,13 +68,7 @@ public sealed class HostTests
     [InlineData("Coordinator:ShutdownPhaseTimeout", "-00:00:01", "Coordinator:ShutdownPhaseTimeout")]
     public async Task InvalidOptions_FailTheStart_NamingTheSettingAndTheFix(string key, string value, string named)
     {
-        // Options are checked when the host is built (Akka.Hosting reads them for the actor
-        // system's set-up) or at the latest when it starts: either way nothing runs.
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-        {
-            await using var app = BuildHost((key, value));
-            await app.StartAsync();
-        });
+        var ex = await TestHost.StartFailureAsync((key, value));
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
 
@@ -113,13 +106,7 @@ public sealed class HostTests
     [InlineData("Coordinator:Journal:PostgresLockTimeout", "-00:00:01", "Coordinator:Journal:PostgresLockTimeout")]
     public async Task InvalidJournalOptions_FailTheStart_NamingTheSetting(string key, string value, string named)
     {
-        // Options are checked when the host is built (Akka.Hosting reads them for the actor
-        // system's set-up) or at the latest when it starts: either way nothing runs.
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-        {
-            await using var app = BuildHost((key, value));
-            await app.StartAsync();
-        });
+        var ex = await TestHost.StartFailureAsync((key, value));
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
 

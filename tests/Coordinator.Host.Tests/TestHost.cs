@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
 
 namespace Coordinator.Host.Tests;
 
@@ -16,5 +17,17 @@ internal static class TestHost
             {
                 builder.Configuration[key] = value;
             }
+        });
+
+    /// <summary>
+    /// The validation failure of a host with <paramref name="settings"/>. Options are checked when
+    /// the host is built (Akka.Hosting reads them for the actor system's set-up) or at the latest
+    /// when it starts: either way nothing runs.
+    /// </summary>
+    public static Task<OptionsValidationException> StartFailureAsync(params (string Key, string Value)[] settings)
+        => Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = Build(settings);
+            await app.StartAsync();
         });
 }

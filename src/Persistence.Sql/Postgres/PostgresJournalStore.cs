@@ -160,7 +160,6 @@ public sealed partial class PostgresJournalStore : IJournalStore
             if (!reader.IsDBNull(2))
             {
                 payload = Encoding.UTF8.GetBytes(reader.GetString(2));
-                _ = reader.IsDBNull(4);
             }
             else
             {

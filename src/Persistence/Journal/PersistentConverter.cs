@@ -63,9 +63,8 @@ internal sealed class PersistentConverter(ExtendedActorSystem system, TimeProvid
             : new SerializedEvent(manifest, bytes, serializer.Identifier);
     }
 
-    public object Deserialize(SerializedEvent stored) => stored.IsJson
-        ? _serialization.Deserialize(stored.Payload, CoordinatorSerializer.Id, stored.TypeName)
-        : _serialization.Deserialize(stored.Payload, stored.SerializerId, stored.TypeName);
+    public object Deserialize(SerializedEvent stored)
+        => _serialization.Deserialize(stored.Payload, stored.IsJson ? CoordinatorSerializer.Id : stored.SerializerId, stored.TypeName);
 
     public Persistent ToPersistent(string persistenceId, ReplayedEvent replayed) => new(
         Deserialize(replayed.Event),
