@@ -45,6 +45,9 @@ internal static partial class KafkaLog
     [LoggerMessage(3012, LogLevel.Warning, "Shard hand-off of {Partition} failed; its entities may still be running here while the new owner starts them")]
     public static partial void HandOffFailed(ILogger logger, Exception exception, string partition);
 
+    [LoggerMessage(3013, LogLevel.Warning, "Partitions {Partitions} of {Topic} are assigned here, but their shards were not handed over from another node within {Timeout}; their records go to the shards where they are (across the network) until Akka's rebalance moves them")]
+    public static partial void ClaimTimedOut(ILogger logger, string topic, string partitions, TimeSpan timeout);
+
     /// <summary>Routes one of librdkafka's log lines (a client's <c>SetLogHandler</c>) to <paramref name="logger"/>.</summary>
     public static void Client(ILogger logger, LogMessage message)
     {

@@ -29,7 +29,8 @@ public sealed class CounterActor : ReceivePersistentActor
         Recover<CounterIncremented>(Apply);
         Command<Add>(Handle);
         Command<Get>(_ => Sender.Tell(new State(_total, _events, _recoveredFromSnapshotAt, _lastSnapshotSaved)));
-        Command<SaveSnapshotSuccess>(success => _lastSnapshotSaved = success.Metadata.SequenceNr);
+        // Saves run concurrently in the store: the one at 5 may be acknowledged after the one at 10.
+        Command<SaveSnapshotSuccess>(success => _lastSnapshotSaved = Math.Max(_lastSnapshotSaved, success.Metadata.SequenceNr));
     }
 
     public override string PersistenceId { get; }

@@ -17,6 +17,9 @@ public enum DeadLetterReason
 
     /// <summary>Reading the record under its contract threw an unexpected exception (a validator or converter fault); the detail names the exception.</summary>
     DecodingFailed,
+
+    /// <summary>The journal refused to store the record's data (a data error from the database, not a transient one): writing it again would fail again.</summary>
+    JournalRefused,
 }
 
 /// <summary>An incoming record set aside because it cannot be applied, with everything needed to repair and replay it.</summary>

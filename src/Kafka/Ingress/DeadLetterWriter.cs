@@ -22,6 +22,7 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
     private readonly Task _loop;
+    private bool _failing;
 
     public DeadLetterWriter(IDeadLetterStore store, KafkaPublisher? publisher, string? topic, IngressMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -34,15 +35,46 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    /// <summary>The dead letter of a consumed record; its key is kept as bytes and as text every store can hold.</summary>
+    public static DeadLetterRecord Letter(Confluent.Kafka.TopicPartition partition, long offset, Confluent.Kafka.Message<byte[], byte[]> message, DeadLetterReason reason, string detail, string group, TimeProvider time)
+    {
+        var key = message.Key is { Length: > 0 } bytes ? Storable(System.Text.Encoding.UTF8.GetString(bytes)) : null;
+        return new DeadLetterRecord(partition.Topic, partition.Partition.Value, offset, key, message.Value ?? [], reason, Storable(detail), group, time.GetUtcNow())
+        {
+            RawKey = message.Key is { Length: > 0 } ? message.Key : null,
+        };
+    }
+
+    /// <summary>Text PostgreSQL can store: U+0000 written as <c>\u0000</c>.</summary>
+    private static string Storable(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
+
     /// <summary>Consume thread: queues <paramref name="record"/>; waits for room when the queue is full.</summary>
     public void Post(DeadLetterRecord record, PartitionFlow flow, long generation)
     {
-        var item = new Item(record, flow, generation);
+        var item = new Item(record, () => flow.Complete(generation, record.Offset));
         if (!_queue.Writer.TryWrite(item))
         {
             _queue.Writer.WriteAsync(item, _abort.Token).AsTask().GetAwaiter().GetResult();
         }
     }
+
+    /// <summary>
+    /// Records <paramref name="record"/>; completes once it is in the store (and topic). A full
+    /// queue or a failing store makes the caller wait: in a stream that is backpressure, and the
+    /// record is never committed unrecorded.
+    /// </summary>
+    public async Task WriteAsync(DeadLetterRecord record)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new Item(record, done.SetResult), _abort.Token).ConfigureAwait(false);
+        await done.Task.WaitAsync(_abort.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the last write to the store or topic failed (cleared by the next success): the ingress is not ready meanwhile.</summary>
+    public bool Failing => Volatile.Read(ref _failing);
+
+    /// <summary>Records waiting to be written.</summary>
+    public int Queued => _queue.Reader.Count;
 
     /// <summary>Stops after the queued records are written (graceful) or at once (<paramref name="abort"/>).</summary>
     public async Task StopAsync(bool abort)
@@ -88,7 +120,7 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
             }
 
             _metrics.RecordDeadLettered(record.Reason);
-            item.Flow.Complete(item.Generation, record.Offset);
+            item.Done();
         }
     }
 
@@ -100,10 +132,12 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
             try
             {
                 await write(token).ConfigureAwait(false);
+                Volatile.Write(ref _failing, false);
                 return;
             }
             catch (Exception ex) when (!token.IsCancellationRequested)
             {
+                Volatile.Write(ref _failing, true);
                 KafkaLog.DeadLetterWriteFailed(_logger, ex, delay);
                 await Task.Delay(delay, _time, token).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
@@ -111,5 +145,5 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
         }
     }
 
-    private readonly record struct Item(DeadLetterRecord Record, PartitionFlow Flow, long Generation);
+    private readonly record struct Item(DeadLetterRecord Record, Action Done);
 }

@@ -17,7 +17,7 @@ namespace Coordinator.Kafka.Ingress;
 /// <param name="Version">Contract version.</param>
 /// <param name="Data">The data, as JSON.</param>
 /// <param name="Timestamp">The record's timestamp.</param>
-public sealed record IngressApplied(string Topic, int Partition, long Offset, string EventId, string Type, int Version, JsonElement Data, DateTimeOffset Timestamp);
+public sealed record IngressApplied(string Topic, int Partition, long Offset, string EventId, string Type, int Version, JsonElement Data, DateTimeOffset Timestamp) : Coordinator.Contracts.ICoordinatorMessage;
 
 /// <summary>Registers the ingress's journal events.</summary>
 public static class IngressJournal

@@ -24,6 +24,9 @@ public sealed class IngressMetrics : IDisposable
     private readonly Histogram<double> _latency;
     private readonly Histogram<double> _processing;
     private readonly Func<(long InFlight, long Paused)>[] _gauges = new Func<(long, long)>[1];
+    private readonly Func<IEnumerable<Measurement<long>>>[] _lag = new Func<IEnumerable<Measurement<long>>>[1];
+    private readonly Counter<long> _handOffs;
+    private long _handOffsTotal;
     private long _consumedTotal;
     private long _appliedTotal;
     private long _redelivered;
@@ -35,9 +38,14 @@ public sealed class IngressMetrics : IDisposable
     private long _stale;
 
     internal IngressMetrics(ActorSystem system)
+        : this(system.Name, system.Settings.MeterFactory)
     {
-        var tags = new[] { new KeyValuePair<string, object?>("actor.system", system.Name) };
-        if (system.Settings.MeterFactory is { } factory)
+    }
+
+    internal IngressMetrics(string systemName, IMeterFactory? meterFactory)
+    {
+        var tags = new[] { new KeyValuePair<string, object?>("actor.system", systemName) };
+        if (meterFactory is { } factory)
         {
             _meter = factory.Create(new MeterOptions(MeterName) { Tags = tags });
         }
@@ -56,6 +64,8 @@ public sealed class IngressMetrics : IDisposable
         _latency = _meter.CreateHistogram<double>("coordinator.ingress.latency", "ms", "From the record's timestamp to its effect being journaled.");
         _processing = _meter.CreateHistogram<double>("coordinator.ingress.processing", "ms", "From the ingress reading a record to its effect being journaled (the coordinator's own share of the latency).");
         _meter.CreateObservableUpDownCounter("coordinator.ingress.in_flight", () => _gauges[0]?.Invoke().InFlight ?? 0, "{record}", "Records dispatched and not yet applied (bounded per partition).");
+        _handOffs = _meter.CreateCounter<long>("coordinator.ingress.shard_handoffs", "{shard}", "Shards handed off because Kafka revoked (outcome=ok), lost (outcome=lost) their partition, or the hand-off timed out (outcome=timed_out).");
+        _meter.CreateObservableGauge("coordinator.ingress.consumer_lag", () => _lag[0]?.Invoke() ?? [], "{record}", "Records of each assigned partition not yet read (the broker's high watermark minus the next offset read), by topic and partition.");
         _meter.CreateObservableUpDownCounter("coordinator.ingress.paused_partitions", () => _gauges[0]?.Invoke().Paused ?? 0, "{partition}", "Partitions paused because their in-flight limit was reached.");
     }
 
@@ -95,7 +105,18 @@ public sealed class IngressMetrics : IDisposable
         }
     }
 
+    /// <summary>Shards handed off (any outcome).</summary>
+    public long HandOffs => Volatile.Read(ref _handOffsTotal);
+
     internal void ObserveFlows(Func<(long InFlight, long Paused)> gauges) => _gauges[0] = gauges;
+
+    internal void ObserveLag(Func<IEnumerable<Measurement<long>>> lag) => _lag[0] = lag;
+
+    internal void RecordHandOff(string outcome)
+    {
+        Interlocked.Increment(ref _handOffsTotal);
+        _handOffs.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    }
 
     internal void RecordConsumed(string topic)
     {

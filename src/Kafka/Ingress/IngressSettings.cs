@@ -37,6 +37,9 @@ public sealed class IngressSettings
     /// <summary>How long a revoked partition's shard may take to stop its entities (the hand-off) before it is given up with a warning. <value>Default: 30 s.</value></summary>
     public TimeSpan HandOffTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a record may take to reach its entity and be journaled before its partition is rewound (the ask's timeout). <value>Default: 30 s.</value></summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Topic poison records are also published to (key and value unchanged, reason in headers); null for none.</summary>
     public string? DeadLetterTopic { get; set; }
 
@@ -72,6 +75,11 @@ public sealed class IngressSettings
         if (HandOffTimeout < TimeSpan.FromMilliseconds(1) || HandOffTimeout > TimeSpan.FromMinutes(10))
         {
             errors.Add($"Coordinator:Kafka:Ingress:HandOffTimeout is {HandOffTimeout}; set between 00:00:00.001 and 00:10:00 (default 00:00:30), below the consumer's max.poll.interval.ms.");
+        }
+
+        if (DeliveryTimeout < TimeSpan.FromMilliseconds(100) || DeliveryTimeout > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Coordinator:Kafka:Ingress:DeliveryTimeout is {DeliveryTimeout}; set between 00:00:00.100 and 00:10:00 (default 00:00:30).");
         }
 
         if (DeadLetterTopic is { } topic && string.IsNullOrWhiteSpace(topic))

@@ -326,16 +326,8 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
     private void Poison(PartitionFlow flow, long generation, long offset, Message<byte[], byte[]> message, DeadLetterReason reason, string detail)
     {
         KafkaLog.Poison(_logger, flow.Topic, flow.Partition, offset, reason.ToString(), detail);
-        var key = message.Key is { Length: > 0 } bytes ? Storable(System.Text.Encoding.UTF8.GetString(bytes)) : null;
-        var letter = new DeadLetterRecord(flow.Topic, flow.Partition, offset, key, message.Value ?? [], reason, Storable(detail), _options.GroupId, _time.GetUtcNow())
-        {
-            RawKey = message.Key is { Length: > 0 } ? message.Key : null,
-        };
-        _deadLetters.Post(letter, flow, generation);
+        _deadLetters.Post(DeadLetterWriter.Letter(flow.TopicPartition, offset, message, reason, detail, _options.GroupId, _time), flow, generation);
     }
-
-    /// <summary>Text PostgreSQL can store: U+0000 written as <c>\u0000</c>.</summary>
-    private static string Storable(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
 
     /// <summary>Applies completions; serves rewinds and resumes unless called inside a rebalance (<paramref name="consumerCalls"/> false), which defers them.</summary>
     private void DrainSignals(bool consumerCalls)

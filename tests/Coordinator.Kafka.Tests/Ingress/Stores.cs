@@ -24,7 +24,8 @@ public sealed class Stores : IAsyncDisposable
                 break;
             case "sqlite":
                 _directory = Directory.CreateTempSubdirectory("coordinator-ingress-").FullName;
-                var storage = new SqliteStorage(Path.Combine(_directory, "coordinator.db"));
+                SqlitePath = Path.Combine(_directory, "coordinator.db");
+                var storage = new SqliteStorage(SqlitePath);
                 (Journal, Snapshots, DeadLetters) = (new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage));
                 break;
             default:
@@ -38,6 +39,8 @@ public sealed class Stores : IAsyncDisposable
     public string Kind { get; }
 
     public string? Schema => _schema;
+
+    public string? SqlitePath { get; }
 
     public IJournalStore Journal { get; }
 

@@ -43,11 +43,16 @@ internal sealed class Workload(string topic, int keys)
     }
 
     /// <summary>Every ledger's state is the fold of its postings, each once, in order.</summary>
-    public async Task AssertExactAsync(LedgerNode node)
+    public Task AssertExactAsync(LedgerNode node) => AssertExactAsync(async key => await node.QueryAsync(key) is var s ? (s.Balance, s.EventIds) : default);
+
+    /// <summary>Every sharded ledger's state is the fold of its postings, each once, in order.</summary>
+    public Task AssertExactAsync(ClusterLedgerNode node) => AssertExactAsync(async key => await node.QueryAsync(key) is var s ? (s.Balance, s.EventIds) : default);
+
+    private async Task AssertExactAsync(Func<string, Task<(long Balance, IReadOnlyList<string> EventIds)>> query)
     {
         foreach (var (key, events) in Expected)
         {
-            var state = await node.QueryAsync(key);
+            var state = await query(key);
             Assert.True(events.SequenceEqual(state.EventIds), $"{key}: expected [{string.Join(",", events)}], applied [{string.Join(",", state.EventIds)}]");
             Assert.Equal(Balances[key], state.Balance);
         }

@@ -1,0 +1,191 @@
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Coordinator.Actors.Persistence;
+using Coordinator.Contracts;
+using Coordinator.Kafka.Configuration;
+using Coordinator.Kafka.Ingress;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Hosting;
+using Coordinator.Persistence.Serialization;
+
+namespace Coordinator.Kafka.IngressNode;
+
+/// <summary>Asks a sharded ledger for its state.</summary>
+public sealed record GetLedgerState : ICoordinatorMessage
+{
+    /// <summary>The instance.</summary>
+    public static GetLedgerState Instance { get; } = new();
+}
+
+/// <summary>A sharded ledger's state and the node that hosts it.</summary>
+/// <param name="Id">The ledger (record key).</param>
+/// <param name="Balance">Sum of amounts.</param>
+/// <param name="EventIds">Business event ids applied, in order.</param>
+/// <param name="Node">The address of the node hosting the entity.</param>
+public sealed record LedgerReport(string Id, long Balance, IReadOnlyList<string> EventIds, string Node) : ICoordinatorMessage;
+
+/// <summary>The sample entity on Akka.NET: a ledger per key that sums posted amounts.</summary>
+public sealed class ShardedLedger : RecordEntity
+{
+    private readonly string _id;
+    private readonly List<string> _eventIds = [];
+    private long _balance;
+
+    /// <summary>Creates the ledger <paramref name="id"/>.</summary>
+    public ShardedLedger(string id)
+    {
+        _id = id;
+        PersistenceId = Ledger.PersistenceId(id);
+    }
+
+    /// <inheritdoc />
+    public override string PersistenceId { get; }
+
+    /// <inheritdoc />
+    protected override void Apply(IngressEvent record)
+    {
+        _balance += ((Posted)record.Data).Amount;
+        _eventIds.Add(record.EventId);
+    }
+
+    /// <inheritdoc />
+    protected override bool ReceiveOther(object message)
+    {
+        if (message is GetLedgerState)
+        {
+            Sender.Tell(new LedgerReport(_id, _balance, [.. _eventIds], Ingress.Address));
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// One coordinator node on Akka.NET consuming a ledger topic: a cluster member on loopback, our
+/// journal plugin, the ledger region with shards placed by Kafka's assignment, and the
+/// sharded ingress graph.
+/// </summary>
+public sealed class ClusterLedgerNode : IAsyncDisposable
+{
+    /// <summary>The region's type name.</summary>
+    public const string TypeName = "ledger";
+
+    private ClusterLedgerNode(ActorSystem system, IActorRef region, KafkaShardingIngress ingress)
+    {
+        System = system;
+        Region = region;
+        Ingress = ingress;
+        Extension = RecordIngress.Get(system);
+    }
+
+    /// <summary>The node's actor system.</summary>
+    public ActorSystem System { get; }
+
+    /// <summary>The ledger region.</summary>
+    public IActorRef Region { get; }
+
+    /// <summary>The ingress.</summary>
+    public KafkaShardingIngress Ingress { get; }
+
+    /// <summary>The node's record ingress (metrics, gate, active entities).</summary>
+    public RecordIngress Extension { get; }
+
+    /// <summary>Ingress totals.</summary>
+    public IngressMetrics Metrics => Extension.Metrics;
+
+    /// <summary>The node's cluster address.</summary>
+    public Address Address => Cluster.Get(System).SelfAddress;
+
+    /// <summary>Registry of everything the ledger nodes serialize.</summary>
+    public static EventTypeRegistry Registry() => new EventTypeRegistry()
+        .AddRecordSharding()
+        .Register("Test.GetLedgerState", ClusterLedgerJson.Default.GetLedgerState)
+        .Register("Test.LedgerReport", ClusterLedgerJson.Default.LedgerReport);
+
+    /// <summary>
+    /// Starts a node: joins the seed of <paramref name="node"/> (itself when none), waits until it is up,
+    /// starts the ledger region and the ingress.
+    /// </summary>
+    public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())));
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        await cluster.JoinSeedNodesAsync([node.Seed ?? cluster.SelfAddress]);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await deadLetters.InitializeAsync();
+        RecordIngress.Register(system, contracts ?? Ledger.Contracts());
+        var region = RecordSharding.StartRegion(system, TypeName, id => Props.Create(() => new ShardedLedger(id)), node.Partitions, sharding);
+        var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, TypeName, region)], deadLetters, loggerFactory ?? LedgerNode.DefaultLogging);
+        ingress.Start();
+        return new ClusterLedgerNode(system, region, ingress);
+    }
+
+    /// <summary>A ledger's state (starting and recovering it if needed), through this node's region.</summary>
+    public Task<LedgerReport> QueryAsync(string id) => Region.Ask<LedgerReport>(new ShardingEnvelope(id, GetLedgerState.Instance), TimeSpan.FromSeconds(30));
+
+    /// <summary>Shards this node hosts, with their entity counts.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> LocalShardsAsync()
+    {
+        var state = await Region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+        return state.Shards.ToDictionary(s => s.ShardId, s => s.EntityIds.Count);
+    }
+
+    /// <summary>Stops as a crash would: nothing more committed or handed off; the actor system ends without leaving.</summary>
+    public async Task AbortAsync()
+    {
+        await Ingress.AbortAsync();
+        await Ingress.DisposeAsync();
+        await System.Terminate();
+    }
+
+    /// <summary>Leaves gracefully: the ingress stops (finish, commit, hand off), then the node leaves the cluster.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Ingress.DisposeAsync();
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
+}
+
+/// <summary>Where a ledger node runs and which topic it consumes.</summary>
+/// <param name="Topic">The ledger topic.</param>
+/// <param name="Partitions">Its partitions.</param>
+/// <param name="Journal">Our journal plugin's database.</param>
+/// <param name="Seed">The cluster to join; null to form one.</param>
+/// <param name="Port">Remoting port (0 for any).</param>
+public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLocation Journal, Address? Seed = null, int Port = 0)
+{
+    /// <summary>Extra HOCON, over the rest.</summary>
+    public string? Hocon { get; init; }
+
+    /// <summary>The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain resolution, the record regions' settings, our plugins, strict serialization.</summary>
+    public Config Config() => ConfigurationFactory.ParseString($$"""
+        {{Hocon ?? string.Empty}}
+        akka.loglevel = {{Environment.GetEnvironmentVariable("COORDINATOR_TEST_AKKA_LOG") ?? "WARNING"}}
+        akka.actor.provider = cluster
+        akka.actor.serialize-messages = on
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = {{Port}} }
+        akka.cluster {
+          downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+          split-brain-resolver {
+            active-strategy = keep-oldest
+            keep-oldest.down-if-alone = on
+            stable-after = 3s
+          }
+          failure-detector.acceptable-heartbeat-pause = 3s
+        }
+        akka.coordinated-shutdown.exit-clr = off
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        {{RecordSharding.Hocon}}
+        """).WithFallback(PersistenceConfig.Coordinator(Journal));
+}
+
+[JsonSerializable(typeof(GetLedgerState))]
+[JsonSerializable(typeof(LedgerReport))]
+internal sealed partial class ClusterLedgerJson : JsonSerializerContext;

@@ -1,0 +1,22 @@
+using Coordinator.Kafka.Configuration;
+using Coordinator.Kafka.IngressNode;
+using Coordinator.Kafka.Tests.Ingress;
+using Coordinator.Persistence.Hosting;
+
+namespace Coordinator.Kafka.Tests.Sharding;
+
+/// <summary>Where a cluster ledger node journals: the isolated <see cref="Stores"/> of a test (read back through its stores), as our Akka plugin's location.</summary>
+internal static class ClusterStores
+{
+    public static JournalLocation Location(Stores stores) => stores.Kind switch
+    {
+        "postgres" => new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, stores.Schema!),
+        "sqlite" => new JournalLocation(JournalDatabase.Sqlite, stores.SqlitePath!),
+        _ => throw new ArgumentOutOfRangeException(nameof(stores), stores.Kind, "cluster nodes journal to postgres or sqlite"),
+    };
+
+    public static ClusterNodeOptions Node(Stores stores, string topic, int partitions, global::Akka.Actor.Address? seed = null)
+        => new(topic, partitions, Location(stores), seed);
+
+    public static KafkaOptions Kafka(Coordinator.Kafka.Embedded.EmbeddedKafka kafka, string group, string topic) => LedgerNode.ConsumerOptions(kafka.BootstrapServers, group, topic);
+}
