@@ -42,6 +42,9 @@ cmd_run() {
   mkdir -p data
   # The embedded journal lives in <repo>/data unless configured otherwise.
   export Coordinator__Journal__SqlitePath="${Coordinator__Journal__SqlitePath:-$PWD/data/coordinator.db}"
+  # The sample workflows name the topics the ingress consumes; the operator API's token file sits beside the journal.
+  export Coordinator__Ingress__WorkflowsPath="${Coordinator__Ingress__WorkflowsPath:-$PWD/workflows}"
+  export Coordinator__Admin__TokenFile="${Coordinator__Admin__TokenFile:-$PWD/data/admin-token}"
   exec dotnet run --project src/Coordinator.Host -c Release
 }
 

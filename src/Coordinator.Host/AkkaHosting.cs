@@ -4,6 +4,8 @@ using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Coordinator.Actors.Persistence;
+using Coordinator.Host.Ingress;
+using Coordinator.Kafka.Sharding;
 using Coordinator.Persistence.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +40,11 @@ internal static class AkkaHosting
                     SeedNodes = [.. node.SeedNodes],
                     SplitBrainResolver = SplitBrainResolver,
                 })
-                .WithCoordinatorSerialization(new EventTypeRegistry())
+                .WithCoordinatorSerialization(new EventTypeRegistry().AddCases())
+                .AddHocon(RecordSharding.Hocon, HoconAddMode.Prepend)
+                // The Kafka ingress stops in service-unbind: in-flight records finish (at most the
+                // ingress's RevokeTimeout), watermarks are committed, shards handed off.
+                .AddHocon("akka.coordinated-shutdown.phases.service-unbind.timeout = 40s", HoconAddMode.Prepend)
                 .WithJournal(journal)
                 .AddStartup((system, _) =>
                 {

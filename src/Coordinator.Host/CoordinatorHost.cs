@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Coordinator.Host.Admin;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -29,24 +30,37 @@ public static class CoordinatorHost
             .Bind(builder.Configuration.GetSection(NodeOptions.Section))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
+        builder.Services.AddOptions<Ingress.IngressHostOptions>()
+            .Bind(builder.Configuration.GetSection(Ingress.IngressHostOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Ingress.IngressHostOptions>, Ingress.IngressHostOptionsValidator>();
+        builder.Services.AddOptions<Admin.AdminOptions>()
+            .Bind(builder.Configuration.GetSection(Admin.AdminOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Admin.AdminOptions>, Admin.AdminOptionsValidator>();
         builder.Services.AddCoordinatorAkka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Coordinator.Connectors.ConnectorRegistry());
         builder.Services.AddSingleton<ActorSystemService>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
+        builder.Services.AddSingleton<Ingress.IngressHost>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<Ingress.IngressHost>());
         builder.Services.AddHealthChecks()
             .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"])
             .AddCheck<JournalHealthCheck>("journal", tags: ["ready"])
             .AddCheck<AkkaSystemHealthCheck>("akka", tags: ["ready", "live"])
             .AddCheck<ClusterMemberHealthCheck>("cluster-member", tags: ["ready"])
-            .AddCheck<AkkaJournalHealthCheck>("akka-journal", tags: ["ready"]);
+            .AddCheck<AkkaJournalHealthCheck>("akka-journal", tags: ["ready"])
+            .AddCheck<Ingress.IngressHealthCheck>("kafka-ingress", tags: ["ready"]);
 
         var urls = builder.Configuration.GetSection(CoordinatorOptions.Section)[nameof(CoordinatorOptions.ListenUrls)] ?? new CoordinatorOptions().ListenUrls;
-        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var adminUrl = builder.Configuration.GetSection(Admin.AdminOptions.Section)[nameof(Admin.AdminOptions.ListenUrl)] ?? new Admin.AdminOptions().ListenUrl;
+        builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), adminUrl]);
 
         var app = builder.Build();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("live"), ResponseWriter = WriteHealth });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
+        app.MapAdmin();
         app.MapGet("/", static (ActorSystemService service, Akka.Actor.ActorSystem akka) => Results.Json(new
         {
             name = "coordinator",

@@ -14,4 +14,16 @@ internal static partial class Log
 
     [LoggerMessage(2001, LogLevel.Warning, "Shutdown finished with timed-out phases [{Phases}] and failed tasks [{Tasks}]")]
     public static partial void ShutdownIncomplete(this ILogger logger, string phases, string tasks);
+
+    [LoggerMessage(2010, LogLevel.Information, "Ingress: consuming {Topics} from {Servers} (embedded broker: {Embedded}); shards follow Kafka's assignment")]
+    public static partial void IngressStarted(this ILogger logger, string topics, string servers, bool embedded);
+
+    [LoggerMessage(2011, LogLevel.Information, "Operator API token: {Path} (set Coordinator:Admin:Token to use your own)")]
+    public static partial void AdminTokenFile(this ILogger logger, string path);
+
+    [LoggerMessage(2012, LogLevel.Information, "audit: operator {Method} {Path} from {Remote}")]
+    public static partial void AdminRequest(this ILogger logger, string method, string path, string? remote);
+
+    [LoggerMessage(2013, LogLevel.Warning, "audit: refused {Method} {Path} from {Remote}: missing or wrong bearer token")]
+    public static partial void AdminRefused(this ILogger logger, string method, string path, string? remote);
 }

@@ -4,8 +4,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Coordinator.Actors.TestKit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordinator.Host.Tests;
@@ -14,7 +12,7 @@ namespace Coordinator.Host.Tests;
 public sealed class AkkaHostTests
 {
     private static Uri Address(WebApplication app)
-        => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        => TestHost.MainAddress(app);
 
     internal static async Task WaitUntilReadyAsync(HttpClient http)
     {

@@ -58,7 +58,7 @@ public sealed class ConnectorHostingTests
                 ("Coordinator:Connectors:chat:BaseUrl", $"{apiUrl}/hooks/T01-abc"));
             await app.StartAsync();
 
-            using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()) };
+            using var http = new HttpClient { BaseAddress = TestHost.MainAddress(app) };
             using var root = JsonDocument.Parse(await http.GetStringAsync(new Uri("/", UriKind.Relative)));
             Assert.Equal(["chat", "payments"], root.RootElement.GetProperty("connectors").EnumerateArray().Select(e => e.GetString()));
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordinator.Host.Tests;
@@ -13,7 +11,7 @@ public sealed class HostTests
     private static WebApplication BuildHost(params (string Key, string Value)[] settings) => TestHost.Build(settings);
 
     private static Uri Address(WebApplication app)
-        => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        => TestHost.MainAddress(app);
 
     [Fact]
     public async Task Healthz_OverRealHttp_ReportsTheActorSystemHealthy()

@@ -20,6 +20,10 @@ public sealed partial class SigtermTests
         };
         start.Environment["Coordinator__ListenUrls"] = "http://127.0.0.1:0";
         start.Environment["Coordinator__Cluster__Port"] = "0";
+        var adminPort = TestHost.FreePort();
+        start.Environment["Coordinator__Admin__ListenUrl"] = $"http://127.0.0.1:{adminPort}";
+        start.Environment["Coordinator__Admin__TokenFile"] = Path.Combine(Path.GetTempPath(), $"coordinator-sigterm-token-{Guid.NewGuid():N}");
+        start.Environment["Coordinator__Ingress__WorkflowsPath"] = TestHost.RepositoryWorkflows();
         start.Environment["Coordinator__Journal__SqlitePath"] = Path.Combine(Path.GetTempPath(), $"coordinator-sigterm-{Guid.NewGuid():N}.db");
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["Logging__Console__DisableColors"] = "true";
@@ -35,7 +39,7 @@ public sealed partial class SigtermTests
                     output.AppendLine(line);
                 }
 
-                if (Listening().Match(line) is { Success: true } match)
+                if (Listening().Match(line) is { Success: true } match && new Uri(match.Groups[1].Value).Port != adminPort)
                 {
                     listening.TrySetResult(new Uri(match.Groups[1].Value));
                 }

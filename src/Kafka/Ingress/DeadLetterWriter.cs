@@ -23,6 +23,7 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly Task _loop;
     private bool _failing;
+    private int _disposed;
 
     public DeadLetterWriter(IDeadLetterStore store, KafkaPublisher? publisher, string? topic, IngressMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -97,6 +98,11 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await StopAsync(abort: true).ConfigureAwait(false);
         _abort.Dispose();
     }

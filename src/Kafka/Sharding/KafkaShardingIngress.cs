@@ -78,6 +78,7 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
     private long _inFlight;
     private long _lastLag;
     private long _processedElsewhere;
+    private Task? _stop;
 
     /// <summary>Creates the ingress; <see cref="Start"/> joins the group.</summary>
     /// <param name="system">A cluster member with <see cref="RecordIngress"/> registered and the regions started.</param>
@@ -173,7 +174,15 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
     }
 
     /// <summary>Leaves the group gracefully: in-flight records finish, watermarks are committed, shards are handed off.</summary>
-    public async Task StopAsync()
+    public Task StopAsync()
+    {
+        lock (_channel)
+        {
+            return _stop ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
     {
         _stopping = true;
         await Completion.ConfigureAwait(false);

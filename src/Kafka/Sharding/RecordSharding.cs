@@ -175,7 +175,7 @@ internal sealed class ShardPlacement(ActorSystem system, string typeName, IActor
         var asked = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, timeout, cancellationToken).ConfigureAwait(false);
+            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(Math.Min(5, Math.Max(0.1, (deadline - DateTime.UtcNow).TotalSeconds))), cancellationToken).ConfigureAwait(false);
             var live = state.Shards.Where(s => shards.Contains(s.ShardId)).SelectMany(s => s.EntityIds.Select(e => (Shard: s.ShardId, Entity: e))).ToList();
             if (live.Count == 0)
             {

@@ -1,0 +1,224 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Cluster;
+using Confluent.Kafka;
+using Coordinator.Actors.Persistence;
+using Coordinator.Kafka.Configuration;
+using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.Ingress;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Sql.Postgres;
+using Coordinator.Persistence.Sql.Sqlite;
+using Coordinator.Workflows.Definitions;
+using Coordinator.Workflows.Guards;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Coordinator.Host.Ingress;
+
+/// <summary>
+/// Runs the node's Kafka ingress: one case region per topic the workflow definitions trigger on,
+/// shards placed where Kafka assigns their partition, and the sharded ingress graph; with the
+/// embedded default, an in-process broker holding those topics. Started after the actor system
+/// (Akka.Hosting's service comes first) and stopped before it, so a SIGTERM finishes what is in
+/// flight, commits and hands the shards off before the node leaves the cluster.
+/// </summary>
+internal sealed class IngressHost(
+    IServiceProvider services,
+    IOptions<IngressHostOptions> hostOptions,
+    IOptions<JournalOptions> journalOptions,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILoggerFactory loggerFactory,
+    ILogger<IngressHost> logger) : IHostedService, IAsyncDisposable
+{
+    private EmbeddedKafka? _broker;
+    private NpgsqlDataSource? _deadLetterOwner;
+
+    /// <summary>The ingress; null when disabled or not started yet.</summary>
+    public KafkaShardingIngress? Ingress { get; private set; }
+
+    /// <summary>The consumed topics with their regions.</summary>
+    public IReadOnlyList<RecordTopic> Topics { get; private set; } = [];
+
+    /// <summary>Bootstrap servers in use (the embedded broker's, when it runs).</summary>
+    public string? BootstrapServers { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = hostOptions.Value;
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        var triggers = LoadTriggers(options.WorkflowsPath);
+        var system = services.GetRequiredService<ActorSystem>(); // resolved here: options are validated before the actor system is made
+        var kafka = new KafkaOptions();
+        configuration.GetSection(KafkaOptions.Section).Bind(kafka);
+        foreach (var topic in triggers.Select(t => t.Topic).Distinct(StringComparer.Ordinal).Where(t => !kafka.Topics.Contains(t)))
+        {
+            kafka.Topics.Add(topic);
+        }
+
+        if (string.IsNullOrWhiteSpace(kafka.BootstrapServers) && options.EmbeddedBroker)
+        {
+            _broker = new EmbeddedKafka(logger: logger);
+            foreach (var topic in kafka.Topics)
+            {
+                _broker.CreateTopic(topic, options.EmbeddedPartitions);
+            }
+
+            kafka.BootstrapServers = _broker.BootstrapServers;
+            foreach (var (name, value) in EmbeddedKafka.ConsumerSettings)
+            {
+                kafka.Client.TryAdd(name, value);
+            }
+        }
+
+        var errors = kafka.Validate();
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(KafkaOptions.Section, typeof(KafkaOptions), errors);
+        }
+
+        BootstrapServers = kafka.BootstrapServers;
+        var settings = configuration.GetSection($"{KafkaOptions.Section}:Ingress").Get<IngressSettings>() ?? new IngressSettings();
+        var sharding = configuration.GetSection($"{KafkaOptions.Section}:Sharding").Get<RecordShardingSettings>() ?? new RecordShardingSettings();
+        var contracts = new RecordContracts();
+        foreach (var (type, version) in triggers.Select(t => (t.EventType, t.EventVersion)).Distinct())
+        {
+            contracts.Register(type, version, IngressHostJson.Default.JsonElement);
+        }
+
+        await WaitUntilUpAsync(system, cancellationToken).ConfigureAwait(false);
+        RecordIngress.Register(system, contracts, time);
+        var partitions = PartitionCounts(kafka);
+        Topics = [.. kafka.Topics.Select(topic => new RecordTopic(topic, $"case-{topic}", RecordSharding.StartRegion(system, $"case-{topic}", id => CaseEntity.Props(topic, id), partitions[topic], sharding)))];
+        var deadLetters = DeadLetters(journalOptions.Value);
+        await deadLetters.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        Ingress = new KafkaShardingIngress(system, kafka, settings, Topics, deadLetters, loggerFactory);
+        Ingress.Start();
+
+        // On SIGTERM, Akka's coordinated shutdown may start before the host stops its services:
+        // the ingress stops first (finish in flight, commit, hand the shards off), while the
+        // regions still run, before sharding and the cluster shut down.
+        var ingress = Ingress;
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-kafka-ingress", async () =>
+        {
+            await ingress.StopAsync().ConfigureAwait(false);
+            return Akka.Done.Instance;
+        });
+        logger.IngressStarted(string.Join(", ", Topics.Select(t => $"{t.Topic} ({partitions[t.Topic]} partitions)")), kafka.BootstrapServers, _broker is not null);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Ingress is { } ingress)
+        {
+            await ingress.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Ingress is { } ingress)
+        {
+            await ingress.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_deadLetterOwner is not null)
+        {
+            await _deadLetterOwner.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _broker?.Dispose();
+    }
+
+    private static List<TriggerDefinition> LoadTriggers(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new OptionsValidationException(IngressHostOptions.Section, typeof(IngressHostOptions), [$"{IngressHostOptions.Section}:WorkflowsPath is '{folder}', which is not a folder (from {Directory.GetCurrentDirectory()}); point it at the workflow definitions, or set {IngressHostOptions.Section}:Enabled to false."]);
+        }
+
+        var catalogPath = Path.Combine(folder, WorkflowLoader.CatalogFileName);
+        var catalog = File.Exists(catalogPath) ? WorkflowLoader.LoadCatalog(catalogPath, File.ReadAllText(catalogPath), out var catalogErrors) : WorkflowCatalog.Create([], []);
+        var files = Directory.EnumerateFiles(folder, "*.yaml").Where(f => !string.Equals(Path.GetFileName(f), WorkflowLoader.CatalogFileName, StringComparison.Ordinal)).Select(f => (f, File.ReadAllText(f)));
+        var result = WorkflowLoader.Load(files, catalog, new GuardOptions().ToGuardRails());
+        if (!result.IsValid)
+        {
+            throw new OptionsValidationException(IngressHostOptions.Section, typeof(IngressHostOptions), [.. result.Errors.Select(e => e.ToString())]);
+        }
+
+        return [.. result.Definitions.Select(d => d.Trigger)];
+    }
+
+    private static async Task WaitUntilUpAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        await up.Task.WaitAsync(TimeSpan.FromMinutes(2), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, int> PartitionCounts(KafkaOptions kafka)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var topic in kafka.Topics)
+        {
+            var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(30)).Topics.SingleOrDefault(t => t.Topic == topic);
+            if (metadata is null || metadata.Error.IsError || metadata.Partitions.Count == 0)
+            {
+                throw new InvalidOperationException($"Topic '{topic}' (a workflow trigger's) does not exist on {kafka.BootstrapServers} ({metadata?.Error.Reason ?? "no metadata"}); create it with the number of partitions the case keys are spread over.");
+            }
+
+            counts[topic] = metadata.Partitions.Count;
+        }
+
+        return counts;
+    }
+
+    private IDeadLetterStore DeadLetters(JournalOptions journal)
+    {
+        switch (journal.Provider)
+        {
+            case "postgres" or "postgresql" or "akka-sql" when journal.PostgresConnectionString is { Length: > 0 } connection:
+                var dataSource = NpgsqlDataSource.Create(connection);
+                _deadLetterOwner = dataSource;
+                return new PostgresDeadLetterStore(dataSource, new PostgresOptions { Schema = journal.PostgresSchema });
+            case "sqlite":
+                return new SqliteDeadLetterStore(new SqliteStorage(journal.SqlitePath));
+            default:
+                return new MemoryDeadLetterStore();
+        }
+    }
+}
+
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class IngressHostJson : JsonSerializerContext;
+
+/// <summary>Ready while the Kafka ingress runs and can record dead letters; unready when it stopped or failed, or its dead-letter store is failing (consumption waits on it).</summary>
+internal sealed class IngressHealthCheck(IngressHost host, IOptions<IngressHostOptions> options) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        static Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult Result(bool healthy, string description)
+            => healthy ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(description) : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy(description);
+
+        if (!options.Value.Enabled)
+        {
+            return Task.FromResult(Result(true, "The Kafka ingress is disabled (Coordinator:Ingress:Enabled = false)."));
+        }
+
+        return Task.FromResult(host.Ingress switch
+        {
+            null => Result(false, "The Kafka ingress has not started yet."),
+            { Completion.IsFaulted: true } failed => Result(false, $"The Kafka ingress failed: {failed.Completion.Exception!.GetBaseException().Message}"),
+            { Completion.IsCompleted: true } => Result(false, "The Kafka ingress has stopped."),
+            { DeadLettersFailing: true } => Result(false, "The dead-letter store is failing: poison records wait (and hold their partitions' commits) until it answers again."),
+            var ingress => Result(true, $"Consuming {ingress.Assignment.Count} partition(s); {ingress.InFlight} record(s) in flight."),
+        });
+    }
+}
