@@ -106,7 +106,7 @@ public sealed partial class KafkaOptions
             BootstrapServers = BootstrapServers,
             EnableIdempotence = true,
             Acks = Acks.All,
-            Partitioner = Partitioner.Murmur2,
+            Partitioner = Partitioner.Murmur2Random, // murmur2 for keyed records, as the Java client places them; random for records without a key
         };
         return config;
     }
