@@ -55,13 +55,22 @@ public sealed class ClusterIngressTests(ITestOutputHelper output)
 
         output.WriteLine($"{clock.Elapsed}: two nodes settled and exact");
 
-        // A third node joins: Kafka moves partitions to it, and their shards follow.
+        // A third node joins while records flow: Kafka moves partitions to it, their shards
+        // follow, and no record is processed off the node that consumed it, even meanwhile.
+        var flowing = Task.Run(async () =>
+        {
+            for (var n = 4_000; n < 8_000; n += 200)
+            {
+                work.Publish(producer, n, 200);
+                await Task.Delay(50);
+            }
+        });
         var c = await ClusterLedgerNode.StartAsync(Node(stores, a.Address), kafkaOptions, stores.DeadLetters, Settings());
         try
         {
             nodes = [a, b, c];
             await SettledAsync(nodes);
-            work.Publish(producer, 4_000, 4_000);
+            await flowing;
             await Eventually.TrueAsync(() => Applied(nodes) == 8_000, "8,000 records applied", Patience);
             await AssertShardsFollowPartitionsAsync(nodes);
             output.WriteLine($"{clock.Elapsed}: three nodes settled and exact");
@@ -164,11 +173,19 @@ public sealed class ClusterIngressTests(ITestOutputHelper output)
                 await Task.Delay(50);
             }
         });
+        var leaversPartitions = Enumerable.Range(0, Partitions).Except(stayer.Ingress.Assignment.Select(p => p.Partition.Value)).ToList();
         leaver.Terminate();
         output.WriteLine($"{clock.Elapsed}: SIGTERM after {leaver.Applied}+ applied");
         await leaver.WaitForExitAsync();
         output.WriteLine($"{clock.Elapsed}: the leaver exited after applying {leaver.Applied}");
         Assert.Contains("stopped", leaver.Output, StringComparison.Ordinal);
+        var committed = Ledger.Committed(kafka, "leave", Topic, Partitions);
+        var journaled = (await Ledger.ReadAppliedAsync(stores.Journal)).GroupBy(r => r.Applied.Partition).ToDictionary(g => g.Key, g => g.Max(r => r.Applied.Offset) + 1);
+        output.WriteLine($"{clock.Elapsed}: at the leave, committed [{string.Join(",", committed)}], journaled to [{string.Join(",", Enumerable.Range(0, Partitions).Select(p => journaled.GetValueOrDefault(p)))}]");
+
+        // The leaver committed exactly what it journaled on its partitions: the staying node
+        // re-reads none of it.
+        Assert.Equal(leaversPartitions.Select(p => journaled.GetValueOrDefault(p)), leaversPartitions.Select(p => committed[p]));
         await Eventually.TrueAsync(() => stayer.Ingress.Assignment.Count == Partitions, "the staying node took over every partition", Patience);
         await Eventually.TrueAsync(() => Members(stayer) == 1, "the leaver left the cluster", Patience);
         await publishing.CancelAsync();
