@@ -161,12 +161,11 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
 /// <param name="Port">Remoting port (0 for any).</param>
 public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLocation Journal, Address? Seed = null, int Port = 0)
 {
-    /// <summary>Extra HOCON, over the rest.</summary>
+    /// <summary>Extra HOCON, over the rest (its values win).</summary>
     public string? Hocon { get; init; }
 
     /// <summary>The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain resolution, the record regions' settings, our plugins, strict serialization.</summary>
-    public Config Config() => ConfigurationFactory.ParseString($$"""
-        {{Hocon ?? string.Empty}}
+    public Config Config() => ConfigurationFactory.ParseString(Hocon ?? string.Empty).WithFallback(ConfigurationFactory.ParseString($$"""
         akka.loglevel = {{Environment.GetEnvironmentVariable("COORDINATOR_TEST_AKKA_LOG") ?? "WARNING"}}
         akka.actor.provider = cluster
         akka.actor.serialize-messages = on
@@ -183,7 +182,13 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
         akka.coordinated-shutdown.exit-clr = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         {{RecordSharding.Hocon}}
-        """).WithFallback(PersistenceConfig.Coordinator(Journal));
+        """))
+        .WithFallback(PersistenceConfig.Coordinator(Journal))
+        // Sharding's, the singleton's and ddata's serializers from the start: a member receives
+        // their messages as soon as it joins, before its own region is started.
+        .WithFallback(ClusterSharding.DefaultConfig())
+        .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
+        .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
 }
 
 [JsonSerializable(typeof(GetLedgerState))]

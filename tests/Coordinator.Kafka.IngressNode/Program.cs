@@ -2,6 +2,11 @@ using Coordinator.Kafka.IngressNode;
 using Coordinator.Persistence.Sql.Postgres;
 using Npgsql;
 
+if (args is ["cluster", ..])
+{
+    return await ClusterProgram.RunAsync(args[1..]);
+}
+
 // Usage: IngressNode <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema> [commit interval ms]
 // Runs one ledger node until killed. Prints "assigned <n>" whenever its assignment changes and
 // "applied <n>" as records are applied.

@@ -619,15 +619,24 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
 
     private void Commit(IConsumer<byte[], byte[]> consumer, IReadOnlyCollection<PartitionTrack> tracks)
     {
-        var offsets = tracks.Select(t => (t.TopicPartition, t.Watermark)).Where(t => t.Watermark is not null).Select(t => new TopicPartitionOffset(t.TopicPartition, t.Watermark!.Value)).ToList();
-        if (offsets.Count == 0)
+        var final = tracks.Select(t => (Track: t, t.Watermark)).Where(t => t.Watermark is not null).Select(t => (t.Track, Offset: new TopicPartitionOffset(t.Track.TopicPartition, t.Watermark!.Value))).ToList();
+        if (final.Count == 0)
         {
             return;
         }
 
         try
         {
-            consumer.Commit(offsets);
+            // Stored first: with auto-commit on, librdkafka commits the stored offsets of revoked
+            // partitions itself after the revocation handler returns (and on close), which would
+            // move the committed offset back to the last watermark Housekeeping stored.
+            foreach (var (track, offset) in final)
+            {
+                consumer.StoreOffset(offset);
+                track.Stored = offset.Offset.Value;
+            }
+
+            consumer.Commit(final.Select(f => f.Offset));
             _ingress.Metrics.RecordCommit(ok: true);
         }
         catch (KafkaException ex)

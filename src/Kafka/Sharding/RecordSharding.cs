@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Sharding.External;
+using Akka.DistributedData;
 using Murmur2Partitioner = Coordinator.Actors.Sharding.Murmur2Partitioner;
 
 namespace Coordinator.Kafka.Sharding;
@@ -135,9 +136,26 @@ public static class RecordSharding
 internal sealed class ShardPlacement(ActorSystem system, string typeName, IActorRef region)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    private readonly Cluster _cluster = Cluster.Get(system);
     private readonly Address _self = Cluster.Get(system).SelfAddress;
 
-    /// <summary>Sets the location of <paramref name="partitions"/>' shards to this node and waits until no other node hosts any of them; false on timeout.</summary>
+    /// <summary>
+    /// Sets the location of <paramref name="partitions"/>' shards to this node and waits until no
+    /// other node hosts any of them; false on timeout (the location is set all the same).
+    /// <list type="number">
+    /// <item>While a member is unreachable, or the coordinator still lists a region on a node that
+    /// left or was downed, it waits (the split-brain resolver downs the node, or it comes back;
+    /// the coordinator then drops its region and frees its shards without a hand-off): a shard on
+    /// such a node cannot be handed off, and a rebalance started towards here would hold the
+    /// shard's messages until Akka's hand-off timeout (a minute).</item>
+    /// <item>The location is written to every member (<see cref="WriteAll"/>), then it waits one
+    /// ddata notification interval: the coordinator allocates a shard nobody hosts by the
+    /// location it knows, and with the location only written locally (as
+    /// <see cref="IExternalShardAllocationClient"/> does) it would place the first delivery
+    /// by a stale one, on another node, until a rebalance moves it.</item>
+    /// <item>It waits until no other node hosts a shard (the rebalance hands it off).</item>
+    /// </list>
+    /// </summary>
     public async Task<bool> ClaimAsync(IReadOnlyCollection<int> partitions, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (partitions.Count == 0)
@@ -146,16 +164,19 @@ internal sealed class ShardPlacement(ActorSystem system, string typeName, IActor
         }
 
         var deadline = DateTime.UtcNow + timeout;
-        var client = ExternalShardAllocation.Get(system).ClientFor(typeName);
-        var locations = partitions.ToImmutableDictionary(RecordMessageExtractor.Shard, _ => _self);
-        await client.UpdateShardLocations(locations).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-        var shards = locations.Keys.ToHashSet();
+        while (!await RegionsSettledAsync(cancellationToken).ConfigureAwait(false) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+        }
+
+        var shards = partitions.Select(RecordMessageExtractor.Shard).ToHashSet(StringComparer.Ordinal);
+        var written = await WriteLocationsAsync(shards, Remaining(deadline, TimeSpan.FromSeconds(1)), cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var elsewhere = await HostedElsewhereAsync(shards, cancellationToken).ConfigureAwait(false);
             if (elsewhere.Count == 0)
             {
-                return true;
+                return written;
             }
 
             if (DateTime.UtcNow >= deadline)
@@ -197,6 +218,49 @@ internal sealed class ShardPlacement(ActorSystem system, string typeName, IActor
 
             await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Whether every member is reachable and every region the coordinator knows is on a live member.</summary>
+    private async Task<bool> RegionsSettledAsync(CancellationToken cancellationToken)
+    {
+        var state = _cluster.State;
+        if (!state.Unreachable.IsEmpty)
+        {
+            return false;
+        }
+
+        var live = state.Members.Where(m => m.Status != MemberStatus.Down && m.Status != MemberStatus.Removed).Select(m => m.Address).ToHashSet();
+        try
+        {
+            var regions = await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            return regions.Regions.All(live.Contains);
+        }
+        catch (AskTimeoutException)
+        {
+            return false; // no coordinator yet
+        }
+    }
+
+    private static TimeSpan Remaining(DateTime deadline, TimeSpan atLeast) => deadline - DateTime.UtcNow is var left && left > atLeast ? left : atLeast;
+
+    /// <summary>
+    /// Sets the shards' locations to this node on every member, as
+    /// <see cref="IExternalShardAllocationClient.UpdateShardLocations"/> does locally (same ddata
+    /// key and values, which <see cref="ExternalShardAllocationStrategy"/> reads), then waits until
+    /// the coordinator's strategy has been notified. False when not every member confirmed in
+    /// time (the value is written here and spreads by gossip).
+    /// </summary>
+    private async Task<bool> WriteLocationsAsync(HashSet<string> shards, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var self = _cluster.SelfUniqueAddress;
+        var location = _self.ToString();
+        var key = new LWWDictionaryKey<string, string>($"external-sharding-{typeName}");
+        var update = Dsl.Update(key, LWWDictionary<string, string>.Empty, new WriteAll(timeout), existing => shards.Aggregate(existing, (acc, shard) => acc.SetItem(self, shard, location)));
+        var replicator = DistributedData.Get(system).Replicator;
+        var response = await replicator.Ask<IUpdateResponse>(update, timeout + TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        var notify = system.Settings.Config.GetTimeSpan("akka.cluster.distributed-data.notify-subscribers-interval", TimeSpan.FromMilliseconds(500));
+        await Task.Delay(notify + Poll, cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessful;
     }
 
     private async Task<HashSet<string>> HostedElsewhereAsync(HashSet<string> shards, CancellationToken cancellationToken)
