@@ -453,6 +453,14 @@ public sealed class KafkaIngress : IFlowSignals, IAsyncDisposable
 
         try
         {
+            // Stored first: with auto-commit on, librdkafka commits the stored offsets of revoked
+            // partitions itself after the revocation handler returns (and on close), which would
+            // move the committed offset back to the last watermark stored before.
+            foreach (var offset in offsets)
+            {
+                _consumer!.StoreOffset(offset);
+            }
+
             _consumer!.Commit(offsets);
             _ingress.Metrics.RecordCommit(ok: true);
         }
