@@ -176,7 +176,12 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
     /// <summary>Wraps the journal plugin's store (a gated or failing journal in tests); null for none. See <see cref="CoordinatorStoresSetup"/>.</summary>
     public Func<IJournalStore, IJournalStore>? WrapJournal { get; init; }
 
-    /// <summary>The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain resolution, the record regions' settings, our plugins, strict serialization.</summary>
+    /// <summary>
+    /// The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain
+    /// resolution, the record regions' settings, our plugins, strict serialization, and the
+    /// serializers of sharding, singletons and distributed data from the start (they are
+    /// otherwise added only when the region starts, after the node joined).
+    /// </summary>
     public Config Config() => ConfigurationFactory.ParseString($$"""
         {{Hocon ?? string.Empty}}
         akka.loglevel = {{Environment.GetEnvironmentVariable("COORDINATOR_TEST_AKKA_LOG") ?? "WARNING"}}
@@ -195,7 +200,11 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
         akka.coordinated-shutdown.exit-clr = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         {{RecordSharding.Hocon}}
-        """).WithFallback(PersistenceConfig.Coordinator(Journal));
+        """)
+        .WithFallback(PersistenceConfig.Coordinator(Journal))
+        .WithFallback(ClusterSharding.DefaultConfig()) // sharding's, the singleton's and ddata's serializers before the node joins:
+        .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig()) // a member that receives the coordinator's singleton
+        .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig()); // hand-over messages before its region starts could not read them
 }
 
 [JsonSerializable(typeof(GetLedgerState))]
