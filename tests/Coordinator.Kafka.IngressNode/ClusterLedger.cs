@@ -9,6 +9,7 @@ using Coordinator.Kafka.Configuration;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.Sharding;
 using Coordinator.Persistence.Hosting;
+using Coordinator.Persistence.Journal;
 using Coordinator.Persistence.Serialization;
 
 namespace Coordinator.Kafka.IngressNode;
@@ -113,7 +114,7 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
     public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())));
+        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())).And(new CoordinatorStoresSetup(node.WrapJournal)));
         var cluster = Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -164,11 +165,27 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
     /// <summary>Extra HOCON, over the rest (its values win).</summary>
     public string? Hocon { get; init; }
 
-    /// <summary>The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain resolution, the record regions' settings, our plugins, strict serialization.</summary>
+    /// <summary>
+    /// Whether every message is serialized as if it crossed nodes (<c>serialize-messages</c>).
+    /// Turn it off where journal writes are made to fail: Akka's journal answers a failed write
+    /// inside its own <c>Desequenced</c> message, which carries the exception and cannot pass the
+    /// check, so the failure would be dropped and the entity would wait for it forever.
+    /// </summary>
+    public bool VerifySerialization { get; init; } = true;
+
+    /// <summary>Wraps the journal plugin's store (a gated or failing journal in tests); null for none. See <see cref="CoordinatorStoresSetup"/>.</summary>
+    public Func<IJournalStore, IJournalStore>? WrapJournal { get; init; }
+
+    /// <summary>
+    /// The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain
+    /// resolution, the record regions' settings, our plugins, strict serialization, and the
+    /// serializers of sharding, singletons and distributed data from the start (they are
+    /// otherwise added only when the region starts, after the node joined).
+    /// </summary>
     public Config Config() => ConfigurationFactory.ParseString(Hocon ?? string.Empty).WithFallback(ConfigurationFactory.ParseString($$"""
         akka.loglevel = {{Environment.GetEnvironmentVariable("COORDINATOR_TEST_AKKA_LOG") ?? "WARNING"}}
         akka.actor.provider = cluster
-        akka.actor.serialize-messages = on
+        akka.actor.serialize-messages = {{(VerifySerialization ? "on" : "off")}}
         akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = {{Port}} }
         akka.cluster {
           downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"

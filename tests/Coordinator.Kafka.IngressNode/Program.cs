@@ -1,4 +1,5 @@
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Postgres;
 using Npgsql;
 
@@ -7,35 +8,63 @@ if (args is ["cluster", ..])
     return await ClusterProgram.RunAsync(args[1..]);
 }
 
-// Usage: IngressNode <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema> [commit interval ms]
-// Runs one ledger node until killed. Prints "assigned <n>" whenever its assignment changes and
-// "applied <n>" as records are applied.
+// Usage: IngressNode [akka] <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema> [commit interval ms]
+// Runs one ledger node until killed: the old actor runtime, or with "akka" a ClusterLedgerNode
+// (its own one-node Akka cluster, our journal plugin on the schema). Prints "assigned <n>"
+// whenever its assignment changes and "applied <n>" as records are applied.
+var akka = args is ["akka", ..];
+if (akka)
+{
+    args = args[1..];
+}
+
 if (args is not [var bootstrap, var group, var topic, var partitionText, var connectionString, var schema, .. var rest] || rest.Length > 1)
 {
-    Console.Error.WriteLine("usage: IngressNode <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema>");
+    Console.Error.WriteLine("usage: IngressNode [akka] <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema> [commit interval ms]");
     return 2;
 }
 
+var partitions = int.Parse(partitionText, System.Globalization.CultureInfo.InvariantCulture);
+var commitInterval = TimeSpan.FromMilliseconds(rest.Length == 1 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
 var dataSource = NpgsqlDataSource.Create(connectionString);
 var options = new PostgresOptions { Schema = schema };
-await using var node = await LedgerNode.StartAsync(bootstrap, group, topic, int.Parse(partitionText, System.Globalization.CultureInfo.InvariantCulture), new PostgresJournalStore(dataSource, options), new PostgresSnapshotStore(dataSource, options), new PostgresDeadLetterStore(dataSource, options),
-    new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(rest.Length == 1 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200) });
-Console.WriteLine("started");
-var assigned = -1;
-long applied = -1;
-while (true)
+Func<int> assignment;
+Func<long> appliedCount;
+IAsyncDisposable node;
+if (akka)
 {
-    if (node.Ingress.Assignment.Count != assigned)
-    {
-        assigned = node.Ingress.Assignment.Count;
-        Console.WriteLine($"assigned {assigned}");
-    }
+    var cluster = await ClusterLedgerNode.StartAsync(
+        new ClusterNodeOptions(topic, partitions, new JournalLocation(JournalDatabase.PostgreSql, connectionString, schema)),
+        LedgerNode.ConsumerOptions(bootstrap, group, topic),
+        new PostgresDeadLetterStore(dataSource, options),
+        new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = commitInterval });
+    (node, assignment, appliedCount) = (cluster, () => cluster.Ingress.Assignment.Count, () => cluster.Metrics.Applied);
+}
+else
+{
+    var ledger = await LedgerNode.StartAsync(bootstrap, group, topic, partitions, new PostgresJournalStore(dataSource, options), new PostgresSnapshotStore(dataSource, options), new PostgresDeadLetterStore(dataSource, options), new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = commitInterval });
+    (node, assignment, appliedCount) = (ledger, () => ledger.Ingress.Assignment.Count, () => ledger.Metrics.Applied);
+}
 
-    if (node.Metrics.Applied != applied)
+await using (node)
+{
+    Console.WriteLine("started");
+    var assigned = -1;
+    long applied = -1;
+    while (true)
     {
-        applied = node.Metrics.Applied;
-        Console.WriteLine($"applied {applied}");
-    }
+        if (assignment() != assigned)
+        {
+            assigned = assignment();
+            Console.WriteLine($"assigned {assigned}");
+        }
 
-    await Task.Delay(20);
+        if (appliedCount() != applied)
+        {
+            applied = appliedCount();
+            Console.WriteLine($"applied {applied}");
+        }
+
+        await Task.Delay(20);
+    }
 }

@@ -36,7 +36,9 @@ public sealed record RecordTopic(string Topic, string TypeName, IActorRef Region
 /// unanswered asks it stops pulling, the bounded channel fills and the consume thread stops
 /// reading; it still polls, to serve rebalances. Pausing stays the last resort (a partition at
 /// its hard cap, or the channel blocked for long), because librdkafka drops a paused
-/// partition's prefetched records and refetches them only when its broker thread next wakes.</item>
+/// partition's prefetched records and refetches them only when its broker thread next wakes.
+/// The per-partition caps are hard: records already read past one are dropped, and read again
+/// (a seek, not a rewind: same generation) once half of the partition's records completed.</item>
 /// <item><b>Commits</b>: each partition's watermark (below it every record is journaled or
 /// dead-lettered) is stored for librdkafka's auto-commit, and committed on revocation, never
 /// beyond.</item>
@@ -63,7 +65,7 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Dictionary<TopicPartition, PartitionTrack> _tracks = [];
-    private readonly ConcurrentQueue<(PartitionTrack Track, long From)> _seeks = new();
+    private readonly ConcurrentQueue<(PartitionTrack Track, long From, bool Rewind)> _seeks = new();
     private readonly Channel<Consumed> _channel = Channel.CreateBounded<Consumed>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly TaskCompletionSource _consumerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DeadLetterWriter _deadLetters;
@@ -331,7 +333,11 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
         switch (outcome.Result)
         {
             case RecordOutcome.Applied or RecordOutcome.Redelivered or RecordOutcome.Republished:
-                track.Complete(inbound.Generation, inbound.Consumed.Result.Offset.Value, _settings.MaxInFlightPerPartition, _settings.MaxUncommittedPerPartition);
+                if (track.Complete(inbound.Generation, inbound.Consumed.Result.Offset.Value, _settings.MaxInFlightPerPartition, _settings.MaxUncommittedPerPartition) is { } resumeAt)
+                {
+                    _seeks.Enqueue((track, resumeAt, Rewind: false)); // room again under the cap: read what was dropped past it
+                }
+
                 break;
             default:
                 // Failed, undeliverable, timed out, or stale with the current generation (its node's
@@ -339,7 +345,7 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
                 _ingress.Gate.Supersede(track.Id, inbound.Generation);
                 if (track.BeginRewind(inbound.Generation) is { } from)
                 {
-                    _seeks.Enqueue((track, from));
+                    _seeks.Enqueue((track, from, Rewind: true));
                 }
 
                 break;
@@ -445,10 +451,14 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
                 continue; // given up meanwhile
             }
 
-            KafkaLog.Rewinding(_logger, seek.Track.TopicPartition.ToString(), seek.From);
+            if (seek.Rewind)
+            {
+                KafkaLog.Rewinding(_logger, seek.Track.TopicPartition.ToString(), seek.From);
+                _ingress.Metrics.RecordReplay();
+            }
+
             consumer.Seek(new TopicPartitionOffset(seek.Track.TopicPartition, seek.From));
             seek.Track.EndRewind();
-            _ingress.Metrics.RecordReplay();
         }
 
         foreach (var track in _assignment)

@@ -24,6 +24,7 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
     private long _generation = 1;
     private long _epoch;
     private bool _rewinding;
+    private bool _capped;
 
     public TopicPartition TopicPartition { get; } = topicPartition;
 
@@ -102,9 +103,16 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
     /// <summary>
     /// Stream: admits the record at <paramref name="offset"/> read in <paramref name="epoch"/>,
     /// giving it the current generation; false when it must not be dispatched (the partition is
-    /// being given up or rewound, the record was read before the last seek, or it was admitted
-    /// already). <paramref name="refused"/> says the journal refused it before: it goes straight
-    /// to the dead-letter store.
+    /// being given up or rewound, the record was read before the last seek, it was admitted
+    /// already, or the partition is at its in-flight or uncommitted cap).
+    /// <paramref name="refused"/> says the journal refused it before: it goes straight to the
+    /// dead-letter store.
+    /// <para>
+    /// The caps are hard: records read ahead before the pause took effect (in the channel, or
+    /// fetched already) are not dispatched past them. The first record over a cap caps the track:
+    /// nothing more is admitted until <see cref="Complete"/> has made room, which hands back the
+    /// offset to read again from (the one after the last admitted record).
+    /// </para>
     /// </summary>
     public bool TryAdmit(long epoch, long offset, int maxInFlight, int maxUncommitted, out long generation, out bool refused)
     {
@@ -112,8 +120,15 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
         {
             generation = _generation;
             refused = false;
-            if (Revoking || _rewinding || epoch != _epoch || (_next is { } next && offset < next))
+            if (Revoking || _rewinding || _capped || epoch != _epoch || (_next is { } next && offset < next))
             {
+                return false;
+            }
+
+            if (_admitted.Count - _done.Count >= maxInFlight || _admitted.Count >= maxUncommitted)
+            {
+                _capped = true;
+                WantPaused = true;
                 return false;
             }
 
@@ -129,14 +144,19 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
         }
     }
 
-    /// <summary>Stream: the record at <paramref name="offset"/> of <paramref name="generation"/> is journaled or dead-lettered.</summary>
-    public void Complete(long generation, long offset, int maxInFlight, int maxUncommitted)
+    /// <summary>
+    /// Stream: the record at <paramref name="offset"/> of <paramref name="generation"/> is
+    /// journaled or dead-lettered. When this makes room in a capped track (see
+    /// <see cref="TryAdmit"/>), returns the offset the consume thread must seek to before the
+    /// partition flows again (nothing is admitted until <see cref="EndRewind"/>); else null.
+    /// </summary>
+    public long? Complete(long generation, long offset, int maxInFlight, int maxUncommitted)
     {
         lock (_lock)
         {
             if (generation != _generation)
             {
-                return; // superseded by a rewind
+                return null; // superseded by a rewind
             }
 
             _done.Add(offset);
@@ -149,7 +169,16 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
             if (WantPaused && _admitted.Count - _done.Count <= maxInFlight / 2 && _admitted.Count <= maxUncommitted / 2)
             {
                 WantPaused = false;
+                if (_capped && _next is { } from)
+                {
+                    // Records past the cap were dropped: read them again, in order.
+                    _capped = false;
+                    _rewinding = true;
+                    return from;
+                }
             }
+
+            return null;
         }
     }
 
@@ -190,6 +219,7 @@ internal sealed class PartitionTrack(TopicPartition topicPartition)
             _done.Clear();
             _next = from;
             _rewinding = true;
+            _capped = false;
             WantPaused = false;
             return from;
         }

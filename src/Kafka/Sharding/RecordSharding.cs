@@ -123,7 +123,32 @@ public static class RecordSharding
             .WithPassivateIdleAfter(settings.PassivateIdleAfter)
             .WithRole(settings.Role);
         RecordIngress.Get(system).Active.Limit = settings.MaxActiveEntities;
-        return cluster.Start(typeName, entityProps, sharding, new RecordMessageExtractor(partitions), new ExternalShardAllocationStrategy(system, typeName), StopRecordEntity.Instance);
+        return cluster.Start(typeName, entityProps, sharding, new RecordMessageExtractor(partitions), new RestartableExternalAllocation(system, typeName), StopRecordEntity.Instance);
+    }
+}
+
+/// <summary>
+/// Akka's <see cref="ExternalShardAllocationStrategy"/>, able to start more than once on a node.
+/// Akka creates its state actor as a system actor with a fixed name
+/// (<c>external-allocation-state-{type}</c>) every time the strategy starts, that is every time
+/// the shard coordinator starts; the coordinator is a cluster singleton and is started again on
+/// the same node after its singleton manager restarts (e.g. a hand-over it waited for never came),
+/// and the second start failed with <see cref="InvalidActorNameException"/>, leaving the region
+/// with no coordinator: no shard could be allocated any more and every message to a shard whose
+/// home it did not know yet waited in a buffer. The state actor (its replicated locations) lives
+/// as long as the actor system, so it is created once and reused.
+/// </summary>
+internal sealed class RestartableExternalAllocation(ActorSystem system, string typeName) : ExternalShardAllocationStrategy(system, typeName)
+{
+    private readonly object _lock = new();
+    private IActorRef? _state;
+
+    protected override IActorRef CreateShardStateActor()
+    {
+        lock (_lock)
+        {
+            return _state ??= base.CreateShardStateActor();
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Coordinator.Actors.Persistence;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
@@ -23,9 +24,12 @@ public sealed class CoordinatorStores : IExtension, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<StoreSet>> _sets = new(StringComparer.Ordinal);
     private readonly List<IAsyncDisposable> _owned = [];
+    private readonly Func<IJournalStore, IJournalStore>? _wrapJournal;
 
     internal CoordinatorStores(ExtendedActorSystem system)
     {
+        var setup = system.Settings.Setup.Get<CoordinatorStoresSetup>();
+        _wrapJournal = setup.HasValue ? setup.Value.WrapJournal : null;
         system.RegisterOnTermination(Dispose);
     }
 
@@ -73,6 +77,7 @@ public sealed class CoordinatorStores : IExtension, IDisposable
             snapshots = new PostgresSnapshotStore(dataSource, options);
         }
 
+        journal = _wrapJournal?.Invoke(journal) ?? journal;
         var initialized = settings.AutoInitialize ? journal.InitializeAsync() : Task.CompletedTask;
         var writer = new WriteBatcher(journal, settings.MaxBatchEvents, settings.MaxPendingEvents);
         lock (_owned)
@@ -98,6 +103,21 @@ public sealed class CoordinatorStores : IExtension, IDisposable
             resource.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
+}
+
+/// <summary>
+/// Options of <see cref="CoordinatorStores"/> given when the actor system is created (pass it to
+/// <see cref="ActorSystem.Create(string, ActorSystemSetup)"/> with the other setups).
+/// </summary>
+/// <param name="wrapJournal">See <see cref="WrapJournal"/>.</param>
+public sealed class CoordinatorStoresSetup(Func<IJournalStore, IJournalStore>? wrapJournal) : Setup
+{
+    /// <summary>
+    /// Wraps the journal store of every location before the journal plugin, the batching writer
+    /// or the read journal use it: for tests that hold, slow down or fail writes (a
+    /// fault-injecting decorator around the real PostgreSQL or SQLite store). Null in production.
+    /// </summary>
+    public Func<IJournalStore, IJournalStore>? WrapJournal { get; } = wrapJournal;
 }
 
 /// <summary>Creates <see cref="CoordinatorStores"/>.</summary>

@@ -20,3 +20,25 @@ internal static class ClusterStores
 
     public static KafkaOptions Kafka(Coordinator.Kafka.Embedded.EmbeddedKafka kafka, string group, string topic) => LedgerNode.ConsumerOptions(kafka.BootstrapServers, group, topic);
 }
+
+/// <summary>A journal decorator created when the node's journal plugin first opens its store (see <see cref="ClusterNodeOptions.WrapJournal"/>).</summary>
+/// <typeparam name="T">The decorator.</typeparam>
+internal sealed class WrappedJournal<T>(Func<IJournalStore, T> create)
+    where T : class, IJournalStore
+{
+    private T? _journal;
+
+    /// <summary>The decorator, once the plugin has opened its store.</summary>
+    public T Journal => Volatile.Read(ref _journal) ?? throw new InvalidOperationException("The journal plugin has not opened its store yet.");
+
+    /// <summary>Whether the plugin has opened its store.</summary>
+    public bool Created => Volatile.Read(ref _journal) is not null;
+
+    /// <summary>For <see cref="ClusterNodeOptions.WrapJournal"/>.</summary>
+    public IJournalStore Wrap(IJournalStore inner)
+    {
+        var journal = create(inner);
+        Volatile.Write(ref _journal, journal);
+        return journal;
+    }
+}
