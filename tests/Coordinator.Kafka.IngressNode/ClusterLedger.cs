@@ -111,7 +111,15 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
     /// Starts a node: joins the seed of <paramref name="node"/> (itself when none), waits until it is up,
     /// starts the ledger region and the ingress.
     /// </summary>
-    public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null)
+    /// <param name="node">Where the node runs and what it consumes.</param>
+    /// <param name="kafka">The consumer's options.</param>
+    /// <param name="deadLetters">Where poison records go.</param>
+    /// <param name="settings">The ingress's settings; null for the tests' (200 ms commits).</param>
+    /// <param name="sharding">The region's settings; null for the defaults.</param>
+    /// <param name="loggerFactory">Logging; null for the tests' default.</param>
+    /// <param name="contracts">The record contracts; null for the ledger's.</param>
+    /// <param name="entityProps">The entity of the region; null for <see cref="ShardedLedger"/> (benchmarks swap in others to separate costs).</param>
+    public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null, Func<string, Props>? entityProps = null)
     {
         ArgumentNullException.ThrowIfNull(node);
         var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())).And(new CoordinatorStoresSetup(node.WrapJournal)));
@@ -122,7 +130,7 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await deadLetters.InitializeAsync();
         RecordIngress.Register(system, contracts ?? Ledger.Contracts());
-        var region = RecordSharding.StartRegion(system, TypeName, id => Props.Create(() => new ShardedLedger(id)), node.Partitions, sharding);
+        var region = RecordSharding.StartRegion(system, TypeName, entityProps ?? (id => Props.Create(() => new ShardedLedger(id))), node.Partitions, sharding);
         var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, TypeName, region)], deadLetters, loggerFactory ?? LedgerNode.DefaultLogging);
         ingress.Start();
         return new ClusterLedgerNode(system, region, ingress);
@@ -176,6 +184,9 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
     /// <summary>Wraps the journal plugin's store (a gated or failing journal in tests); null for none. See <see cref="CoordinatorStoresSetup"/>.</summary>
     public Func<IJournalStore, IJournalStore>? WrapJournal { get; init; }
 
+    /// <summary>Akka's in-memory journal and snapshot store instead of our plugin (an upper bound for benchmarks; nothing survives the node).</summary>
+    public bool InMemoryJournal { get; init; }
+
     /// <summary>
     /// The node's configuration: remoting on loopback, the cluster with keep-oldest split-brain
     /// resolution, the record regions' settings, our plugins, strict serialization, and the
@@ -199,6 +210,7 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
         akka.coordinated-shutdown.exit-clr = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         {{RecordSharding.Hocon}}
+        {{(InMemoryJournal ? InMemoryHocon : string.Empty)}}
         """))
         .WithFallback(PersistenceConfig.Coordinator(Journal))
         // Sharding's, the singleton's and ddata's serializers from the start: a member receives
@@ -206,6 +218,11 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
         .WithFallback(ClusterSharding.DefaultConfig())
         .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
         .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
+
+    private const string InMemoryHocon = """
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """;
 }
 
 [JsonSerializable(typeof(GetLedgerState))]
