@@ -7,6 +7,7 @@ namespace Coordinator.Kafka.Tests.Ingress;
 /// Nodes that die for real: a separate process consuming into PostgreSQL is killed with SIGKILL
 /// (no shutdown, no final commit, no leaving the group) mid-stream.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class CrashTests
 {
     private const string Topic = "ledger";

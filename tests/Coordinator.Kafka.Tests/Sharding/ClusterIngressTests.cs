@@ -15,11 +15,12 @@ namespace Coordinator.Kafka.Tests.Sharding;
 /// plugin: each partition's shard lives on the node that consumes it, through rebalances, a
 /// SIGKILLed member and a member that leaves on SIGTERM under load, losing and doubling nothing.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class ClusterIngressTests(ITestOutputHelper output)
 {
     private const string Topic = "ledger";
     private const int Partitions = 8;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     [Fact]
     public async Task TwoNodes_EachHostsExactlyTheShardsOfItsPartitions_AndAgainAfterANodeJoinsAndOneLeaves()

@@ -10,6 +10,7 @@ namespace Coordinator.Kafka.Tests.Sharding;
 /// PostgreSQL through our plugin) is killed with SIGKILL (no shutdown, no final commit, no
 /// leaving the group or the cluster) mid-stream.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 public sealed class ShardedCrashTests
 {
     private const string Topic = "ledger";
