@@ -56,6 +56,7 @@ public sealed record RecordTopic(string Topic, string TypeName, IActorRef Region
 public sealed class KafkaShardingIngress : IAsyncDisposable
 {
     private const int ChannelCapacity = 512;
+    private const int OverflowLimit = 1_024;
     private static readonly TimeSpan BlockedPollInterval = TimeSpan.FromMilliseconds(100);
     private readonly ActorSystem _system;
     private readonly KafkaOptions _options;
@@ -382,7 +383,15 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
                         continue;
                     }
 
-                    PauseAll(consumer, pause: true);
+                    // Still blocked: poll once (one record at most) every BlockedPollInterval, so the
+                    // group keeps this member; pause everything only if that overflow ever grows
+                    // to OverflowLimit (the graph stuck for minutes), because a paused partition
+                    // loses librdkafka's prefetch and resumes up to a second late.
+                    if (_overflow.Count >= OverflowLimit)
+                    {
+                        PauseAll(consumer, pause: true);
+                    }
+
                     blockedSince = _time.GetTimestamp();
                     if (ConsumeOne(consumer, TimeSpan.Zero) is { } late)
                     {

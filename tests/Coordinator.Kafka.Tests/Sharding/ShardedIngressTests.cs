@@ -224,6 +224,7 @@ public sealed class ShardedIngressTests
             Assert.InRange(node.Metrics.Consumed, 40, 60);
             Assert.Equal(40, node.Ingress.InFlight);
             Assert.All(node.Ingress.Partitions, p => Assert.InRange(p.InFlight, 0, 40));
+            Assert.All(node.Ingress.Partitions, p => Assert.False(p.Paused, $"partition {p.Partition} paused: the node budget must throttle by demand"));
             await Task.Delay(10); // observing that reading stays throttled
         }
 
