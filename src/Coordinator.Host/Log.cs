@@ -26,4 +26,10 @@ internal static partial class Log
 
     [LoggerMessage(2013, LogLevel.Warning, "audit: refused {Method} {Path} from {Remote}: missing or wrong bearer token")]
     public static partial void AdminRefused(this ILogger logger, string method, string path, string? remote);
+
+    [LoggerMessage(2014, LogLevel.Error, "The Kafka ingress failed")]
+    public static partial void IngressFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(2015, LogLevel.Warning, "The Kafka ingress stopped on its own; starting it again in {Delay} (the node is unready meanwhile)")]
+    public static partial void IngressRestarting(this ILogger logger, TimeSpan delay);
 }

@@ -70,6 +70,46 @@ public sealed class IngressHostTests
     }
 
     [Fact]
+    public async Task IngressStopsOnItsOwn_TheNodeIsUnready_ThenTheIngressIsStartedAgain_AndConsumesWhatFollows()
+    {
+        await using var app = TestHost.Build(
+            ("Coordinator:Ingress:Enabled", "true"),
+            ("Coordinator:Ingress:WorkflowsPath", TestHost.RepositoryWorkflows()),
+            ("Coordinator:Ingress:EmbeddedPartitions", "2"));
+        await app.StartAsync();
+        var host = app.Services.GetRequiredService<Ingress.IngressHost>();
+        using var http = new HttpClient { BaseAddress = TestHost.MainAddress(app) };
+        await Eventually.TrueAsync(async () => await IngressStatusAsync(http) == "Healthy", "the ingress ready", TimeSpan.FromSeconds(60));
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = host.BootstrapServers, Partitioner = Partitioner.Murmur2Random }).Build();
+        await ProduceAsync(producer, 0, 10);
+        var first = host.Ingress!;
+        await Eventually.TrueAsync(() => first.Partitions.Where(p => p.Topic == "refunds.requested").Sum(p => p.Watermark ?? 0) >= 10, "the first 10 applied", TimeSpan.FromSeconds(60));
+
+        await first.AbortAsync(); // as a fatal consumer error would end it
+        Assert.Equal("Unhealthy", await IngressStatusAsync(http));
+        await Eventually.TrueAsync(() => host.Restarts == 1 && !ReferenceEquals(host.Ingress, first), "the ingress started again", TimeSpan.FromSeconds(30));
+        await ProduceAsync(producer, 10, 10);
+        await Eventually.TrueAsync(() => host.Ingress!.Partitions.Where(p => p.Topic == "refunds.requested").Sum(p => p.Watermark ?? 0) >= 20, "the next 10 applied by the new ingress", TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(async () => await IngressStatusAsync(http) == "Healthy", "ready again", TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task ProduceAsync(IProducer<string, string> producer, int from, int count)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            var value = JsonSerializer.Serialize(new { id = $"r-{i}", type = "RefundRequested", version = 1, data = new { refundId = $"r-{i}", orderId = $"o-{i}", customerId = $"c-{i % 5}", amount = i + 1, currency = "EUR", reason = "damaged" } });
+            await producer.ProduceAsync("refunds.requested", new Message<string, string> { Key = $"order-{i % 5}", Value = value });
+        }
+    }
+
+    private static async Task<string?> IngressStatusAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.GetProperty("checks").GetProperty("kafka-ingress").GetProperty("status").GetString();
+    }
+
+    [Fact]
     public async Task OperatorApiBeyondLoopback_WithoutToken_FailsTheStartNamingTheSetting()
     {
         var failure = await TestHost.StartFailureAsync(("Coordinator:Admin:ListenUrl", "http://0.0.0.0:5081"));

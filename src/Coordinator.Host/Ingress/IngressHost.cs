@@ -34,7 +34,11 @@ internal sealed class IngressHost(
     ILogger<IngressHost> logger) : IHostedService, IAsyncDisposable
 {
     private EmbeddedKafka? _broker;
+    private readonly CancellationTokenSource _stopping = new();
     private NpgsqlDataSource? _deadLetterOwner;
+    private Task? _supervision;
+    private int _restarts;
+    private int _disposed;
 
     /// <summary>The ingress; null when disabled or not started yet.</summary>
     public KafkaShardingIngress? Ingress { get; private set; }
@@ -98,31 +102,108 @@ internal sealed class IngressHost(
         Topics = [.. kafka.Topics.Select(topic => new RecordTopic(topic, $"case-{topic}", RecordSharding.StartRegion(system, $"case-{topic}", id => CaseEntity.Props(topic, id), partitions[topic], sharding)))];
         var deadLetters = DeadLetters(journalOptions.Value);
         await deadLetters.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        Ingress = new KafkaShardingIngress(system, kafka, settings, Topics, deadLetters, loggerFactory);
+        KafkaShardingIngress Create() => new(system, kafka, settings, Topics, deadLetters, loggerFactory);
+        Ingress = Create();
         Ingress.Start();
+        _supervision = SuperviseAsync(Create);
 
         // On SIGTERM, Akka's coordinated shutdown may start before the host stops its services:
         // the ingress stops first (finish in flight, commit, hand the shards off), while the
         // regions still run, before sharding and the cluster shut down.
-        var ingress = Ingress;
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "stop-kafka-ingress", async () =>
         {
-            await ingress.StopAsync().ConfigureAwait(false);
+            await StopIngressAsync().ConfigureAwait(false);
             return Akka.Done.Instance;
         });
         logger.IngressStarted(string.Join(", ", Topics.Select(t => $"{t.Topic} ({partitions[t.Topic]} partitions)")), kafka.BootstrapServers, _broker is not null);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken) => StopIngressAsync().WaitAsync(cancellationToken);
+
+    /// <summary>How many times the ingress was started again after it stopped or failed on its own.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    private async Task StopIngressAsync()
     {
+        try
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // disposed: stopped already
+        }
+
+        if (_supervision is { } supervision)
+        {
+            await supervision.ConfigureAwait(false);
+        }
+
         if (Ingress is { } ingress)
         {
-            await ingress.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await ingress.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Restarts the ingress when it stops or fails without being asked to (a fatal consumer
+    /// error, a fault in the graph), with backoff from 1 s to 30 s (reset after a minute of
+    /// running): meanwhile readiness reports it down. The new consumer joins the group, so the
+    /// partitions are read again from their committed watermarks.
+    /// </summary>
+    private async Task SuperviseAsync(Func<KafkaShardingIngress> create)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            var ingress = Ingress!;
+            var started = time.GetTimestamp();
+            try
+            {
+                await ingress.Completion.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.IngressFailed(ex);
+            }
+
+            if (time.GetElapsedTime(started) > TimeSpan.FromMinutes(1))
+            {
+                delay = TimeSpan.FromSeconds(1);
+            }
+
+            logger.IngressRestarting(delay);
+            try
+            {
+                await Task.Delay(delay, time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await ingress.DisposeAsync().ConfigureAwait(false);
+            Ingress = create();
+            Ingress.Start();
+            Interlocked.Increment(ref _restarts);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes it twice: as the singleton and as the hosted service it resolves.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
         if (Ingress is { } ingress)
         {
             await ingress.DisposeAsync().ConfigureAwait(false);
@@ -134,6 +215,7 @@ internal sealed class IngressHost(
         }
 
         _broker?.Dispose();
+        _stopping.Dispose();
     }
 
     private static List<TriggerDefinition> LoadTriggers(string folder)
