@@ -16,10 +16,10 @@ namespace Coordinator.Persistence.Journal;
 /// the (persistence id, sequence number) key; Akka then stops that actor, as its contract says.
 /// </summary>
 /// <remarks>
-/// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay),
-/// so each recovery is two indexed queries streamed straight into the actor; what Akka's API
-/// does not let a plugin do is to answer many recovering actors with one query, which the old
-/// runtime did.
+/// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay).
+/// The highest-sequence-number reads of entities recovering at the same time are coalesced into
+/// one query for many ids (<see cref="ReadBatcher{T}"/>), as are their snapshot loads; the
+/// replay is one indexed query per entity with events, streamed straight into the actor.
 /// </remarks>
 public sealed class CoordinatorJournal : AsyncWriteJournal
 {
@@ -61,7 +61,9 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         await _stores.Initialized.ConfigureAwait(false);
-        return await _stores.Journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+        // Recovering entities ask at once: their reads are answered together (ReadBatcher),
+        // each by a query that starts after it was asked.
+        return await _stores.HighestReads.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -13,7 +13,9 @@ namespace Coordinator.Persistence.Journal;
 /// <param name="Snapshots">Snapshots.</param>
 /// <param name="Initialized">Completes once the schema is migrated.</param>
 /// <param name="Writer">The batching writer every journal write of this location goes through.</param>
-public sealed record StoreSet(IJournalStore Journal, ISnapshotStore Snapshots, Task Initialized, WriteBatcher Writer);
+/// <param name="HighestReads">Coalesces recovering entities' highest-sequence-number reads.</param>
+/// <param name="SnapshotReads">Coalesces recovering entities' loads of their latest snapshot (no bounds).</param>
+public sealed record StoreSet(IJournalStore Journal, ISnapshotStore Snapshots, Task Initialized, WriteBatcher Writer, ReadBatcher<long> HighestReads, ReadBatcher<StoredSnapshot?> SnapshotReads);
 
 /// <summary>
 /// An actor-system extension holding one <see cref="StoreSet"/> per journal location (so one
@@ -80,12 +82,24 @@ public sealed class CoordinatorStores : IExtension, IDisposable
         journal = _wrapJournal?.Invoke(journal) ?? journal;
         var initialized = settings.AutoInitialize ? journal.InitializeAsync() : Task.CompletedTask;
         var writer = new WriteBatcher(journal, settings.MaxBatchEvents, settings.MaxPendingEvents);
+        var highest = new ReadBatcher<long>(
+            journal.ReadHighestSequenceNrsAsync,
+            journal.ReadHighestSequenceNrAsync,
+            0L,
+            settings.MaxBatchReads);
+        var latest = new ReadBatcher<StoredSnapshot?>(
+            async (ids, ct) => (IReadOnlyDictionary<string, StoredSnapshot?>)await snapshots.LoadLatestAsync(ids, ct).ConfigureAwait(false),
+            (id, ct) => snapshots.LoadLatestAsync(id, long.MaxValue, ct),
+            null,
+            settings.MaxBatchReads);
         lock (_owned)
         {
             _owned.Add(writer);
+            _owned.Add(highest);
+            _owned.Add(latest);
         }
 
-        return new StoreSet(journal, snapshots, initialized, writer);
+        return new StoreSet(journal, snapshots, initialized, writer, highest, latest);
     }
 
     /// <summary>Stops the writers and closes the connection pools.</summary>
