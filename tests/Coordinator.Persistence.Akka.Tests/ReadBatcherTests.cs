@@ -4,7 +4,7 @@ using Coordinator.Persistence.Journal;
 namespace Coordinator.Persistence.Akka.Tests;
 
 /// <summary>
-/// <see cref="ReadBatcher{T}"/> on a fake store: reads asked while a query is in flight go out
+/// <see cref="ReadBatcher{TKey, T}"/> on a fake store: reads asked while a query is in flight go out
 /// together, none is answered by a query that started before it was asked, and failures and
 /// cancellations reach every caller.
 /// </summary>
@@ -156,7 +156,7 @@ public sealed class ReadBatcherTests
 
         public string? Refused { get; init; }
 
-        public ReadBatcher<long> Batcher(int maxBatch) => new(ReadManyAsync, ReadOneAsync, 0L, maxBatch);
+        public ReadBatcher<string, long> Batcher(int maxBatch) => new(ReadManyAsync, ReadOneAsync, 0L, maxBatch);
 
         public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -7,7 +7,8 @@ namespace Coordinator.Persistence.Akka.Tests;
 
 /// <summary>
 /// Many entities recovering at once through our plugin: their highest-sequence-number reads and
-/// snapshot loads are coalesced (<see cref="ReadBatcher{T}"/>), and every one still recovers
+/// snapshot loads (and, on PostgreSQL, their short replays) are coalesced
+/// (<see cref="ReadBatcher{TKey, T}"/>), and every one still recovers
 /// exactly its own state; a store failing those reads fails the recoveries it answered, and
 /// later recoveries succeed.
 /// </summary>
@@ -44,6 +45,7 @@ public abstract class RecoveryBatchingContract<TBinding> : PluginTestKit<TBindin
         var stores = CoordinatorStores.Get(Sys).All.Single();
         var (highestBefore, queriesBefore) = (stores.HighestReads.Reads, stores.HighestReads.Queries);
         var (snapshotsBefore, snapshotQueriesBefore) = (stores.SnapshotReads.Reads, stores.SnapshotReads.Queries);
+        var (replaysBefore, replayQueriesBefore) = (stores.Replays?.Reads ?? 0, stores.Replays?.Queries ?? 0);
 
         var ids = Enumerable.Range(0, WithEvents + Empty).ToArray();
         var recovered = ids.Select(i => Sys.ActorOf(CounterActor.Props($"batch-{i}"))).ToArray();
@@ -69,6 +71,14 @@ public abstract class RecoveryBatchingContract<TBinding> : PluginTestKit<TBindin
         Assert.Equal(ids.Length, snapshotReads);
         Assert.True(queries < reads, $"{queries} queries for {reads} highest-sequence-number reads");
         Assert.True(snapshotQueries < snapshotReads, $"{snapshotQueries} queries for {snapshotReads} snapshot loads");
+        if (stores.Replays is { } replays)
+        {
+            // Only entities with events past their snapshot replay: fewer than 500, in fewer queries.
+            var replayReads = replays.Reads - replaysBefore;
+            var replayQueries = replays.Queries - replayQueriesBefore;
+            Assert.InRange(replayReads, 1, WithEvents);
+            Assert.True(replayQueries < replayReads, $"{replayQueries} queries for {replayReads} replays");
+        }
 
         // Written after recovery, read back by a fresh recovery: nothing stale.
         await recovered[1].Ask<CounterActor.Added>(new CounterActor.Add(1), Long);

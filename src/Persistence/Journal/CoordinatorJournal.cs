@@ -18,11 +18,15 @@ namespace Coordinator.Persistence.Journal;
 /// <remarks>
 /// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay).
 /// The highest-sequence-number reads of entities recovering at the same time are coalesced into
-/// one query for many ids (<see cref="ReadBatcher{T}"/>), as are their snapshot loads; the
-/// replay is one indexed query per entity with events, streamed straight into the actor.
+/// one query for many ids (<see cref="ReadBatcher{TKey, T}"/>), as are their snapshot loads and,
+/// on PostgreSQL, the replays of entities with few events; a longer replay is one indexed query
+/// streamed straight into the actor.
 /// </remarks>
 public sealed class CoordinatorJournal : AsyncWriteJournal
 {
+    /// <summary>Replays of fewer events than this are coalesced with other recovering entities'.</summary>
+    internal const long SmallReplay = 64;
+
     private readonly StoreSet _stores;
     private readonly PersistentConverter _converter;
 
@@ -45,6 +49,19 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
         }
 
         await _stores.Initialized.ConfigureAwait(false);
+
+        // Akka passes the highest sequence number as the upper bound: an entity with few events
+        // is replayed together with the others recovering now (one query); a long one streams alone.
+        if (_stores.Replays is { } replays && toSequenceNr - fromSequenceNr < SmallReplay)
+        {
+            var events = await replays.ReadAsync(new ReplayRange(persistenceId, fromSequenceNr, toSequenceNr)).ConfigureAwait(false);
+            for (var i = 0; i < events.Count && i < max; i++)
+            {
+                recoveryCallback(_converter.ToPersistent(persistenceId, events[i]));
+            }
+
+            return;
+        }
 
         var count = 0L;
         await foreach (var replayed in _stores.Journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr).ConfigureAwait(false))

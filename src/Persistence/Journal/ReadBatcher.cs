@@ -19,11 +19,13 @@ namespace Coordinator.Persistence.Journal;
 /// other failure the batch's entities are read one by one, so an entity the database refuses
 /// fails alone.
 /// </remarks>
-/// <typeparam name="T">What is read per entity.</typeparam>
-public sealed class ReadBatcher<T> : IAsyncDisposable
+/// <typeparam name="TKey">What is asked: a persistence id, or an entity's range of events.</typeparam>
+/// <typeparam name="T">What is read for it.</typeparam>
+public sealed class ReadBatcher<TKey, T> : IAsyncDisposable
+    where TKey : notnull
 {
-    private readonly Func<IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, T>>> _readMany;
-    private readonly Func<string, CancellationToken, Task<T>> _readOne;
+    private readonly Func<IReadOnlyList<TKey>, CancellationToken, Task<IReadOnlyDictionary<TKey, T>>> _readMany;
+    private readonly Func<TKey, CancellationToken, Task<T>> _readOne;
     private readonly T _missing;
     private readonly int _maxBatch;
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
@@ -38,8 +40,8 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
     /// <param name="missing">The value of an entity the batch query did not return.</param>
     /// <param name="maxBatch">Most entities in one query.</param>
     public ReadBatcher(
-        Func<IReadOnlyList<string>, CancellationToken, Task<IReadOnlyDictionary<string, T>>> readMany,
-        Func<string, CancellationToken, Task<T>> readOne,
+        Func<IReadOnlyList<TKey>, CancellationToken, Task<IReadOnlyDictionary<TKey, T>>> readMany,
+        Func<TKey, CancellationToken, Task<T>> readOne,
         T missing,
         int maxBatch)
     {
@@ -57,17 +59,16 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
     /// <summary>Reads asked for so far.</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
-    /// <summary>Reads <paramref name="persistenceId"/>'s value, with whichever other entities are read at the same time.</summary>
-    public Task<T> ReadAsync(string persistenceId, CancellationToken cancellationToken = default)
+    /// <summary>Reads <paramref name="key"/>'s value, with whichever other entities are read at the same time.</summary>
+    public Task<T> ReadAsync(TKey key, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(persistenceId);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
         }
 
         Interlocked.Increment(ref _reads);
-        var request = new Request(persistenceId, new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(key, new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (cancellationToken.CanBeCanceled)
         {
             request.Cancellation = cancellationToken.Register(static state => ((Request)state!).Done.TrySetCanceled(), request);
@@ -76,7 +77,7 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
         if (!_requests.Writer.TryWrite(request))
         {
             request.Cancellation.Dispose();
-            return Task.FromException<T>(new ObjectDisposedException(nameof(ReadBatcher<T>), "The journal is shutting down."));
+            return Task.FromException<T>(new ObjectDisposedException(nameof(ReadBatcher<TKey, T>), "The journal is shutting down."));
         }
 
         return request.Done.Task;
@@ -95,8 +96,8 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
     {
         var reader = _requests.Reader;
         var batch = new List<Request>(_maxBatch);
-        var ids = new List<string>(_maxBatch);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new List<TKey>(_maxBatch);
+        var seen = new HashSet<TKey>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
@@ -110,9 +111,9 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
                 }
 
                 batch.Add(request);
-                if (seen.Add(request.PersistenceId))
+                if (seen.Add(request.Key))
                 {
-                    ids.Add(request.PersistenceId);
+                    ids.Add(request.Key);
                 }
             }
 
@@ -123,7 +124,7 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
         }
     }
 
-    private async Task ReadBatchAsync(List<Request> batch, List<string> ids)
+    private async Task ReadBatchAsync(List<Request> batch, List<TKey> ids)
     {
         var token = _stopping.Token;
         try
@@ -143,7 +144,7 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
             var values = await _readMany(ids, token).ConfigureAwait(false);
             foreach (var request in batch)
             {
-                request.Complete(values.TryGetValue(request.PersistenceId, out var value) ? value : _missing);
+                request.Complete(values.TryGetValue(request.Key, out var value) ? value : _missing);
             }
 
             return;
@@ -173,7 +174,7 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
             try
             {
                 Interlocked.Increment(ref _queries);
-                request.Complete(await _readOne(request.PersistenceId, token).ConfigureAwait(false));
+                request.Complete(await _readOne(request.Key, token).ConfigureAwait(false));
             }
             catch (Exception ex)
             {
@@ -185,9 +186,9 @@ public sealed class ReadBatcher<T> : IAsyncDisposable
     private static bool IsTransient(Exception ex) => ex is DbException { IsTransient: true } or TimeoutException or OperationCanceledException
         || (ex.InnerException is { } inner && IsTransient(inner));
 
-    private sealed class Request(string persistenceId, TaskCompletionSource<T> done)
+    private sealed class Request(TKey key, TaskCompletionSource<T> done)
     {
-        public string PersistenceId { get; } = persistenceId;
+        public TKey Key { get; } = key;
 
         public TaskCompletionSource<T> Done { get; } = done;
 
