@@ -18,9 +18,9 @@ namespace Coordinator.Persistence.Journal;
 /// <remarks>
 /// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay).
 /// The highest-sequence-number reads of entities recovering at the same time are coalesced into
-/// one query for many ids (<see cref="ReadBatcher{TKey, T}"/>), as are their snapshot loads and,
-/// on PostgreSQL, the replays of entities with few events; a longer replay is one indexed query
-/// streamed straight into the actor.
+/// one query for many ids (<see cref="ReadBatcher{TKey, T}"/>), as are their snapshot loads and
+/// the replays of entities with few events; a longer replay is one indexed query streamed
+/// straight into the actor. On by default on PostgreSQL, off on SQLite (<c>coalesce-recovery-reads</c>).
 /// </remarks>
 public sealed class CoordinatorJournal : AsyncWriteJournal
 {
@@ -80,7 +80,9 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
         await _stores.Initialized.ConfigureAwait(false);
         // Recovering entities ask at once: their reads are answered together (ReadBatcher),
         // each by a query that starts after it was asked.
-        return await _stores.HighestReads.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+        return _stores.HighestReads is { } batcher
+            ? await batcher.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false)
+            : await _stores.Journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

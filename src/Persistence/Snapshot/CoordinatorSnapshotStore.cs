@@ -31,8 +31,8 @@ public sealed class CoordinatorSnapshotStore : SnapshotStore
 
         // Recovery asks for the latest snapshot without bounds: those loads of entities
         // recovering at the same time are answered together (ReadBatcher); bounded ones alone.
-        var stored = range == Unbounded
-            ? await _stores.SnapshotReads.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false)
+        var stored = range == Unbounded && _stores.SnapshotReads is { } batcher
+            ? await batcher.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false)
             : await _stores.Snapshots.LoadLatestAsync(persistenceId, range, cancellationToken).ConfigureAwait(false);
         return stored is null
             ? null!
