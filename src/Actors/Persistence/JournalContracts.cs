@@ -97,6 +97,25 @@ public interface IJournalStore
         }
     }
 
+    /// <summary>
+    /// What recovery needs of several entities' events at once, as <see cref="ReplayAsync(string, long, long, CancellationToken)"/>
+    /// for each range: each event with the index of its range in <paramref name="ranges"/>, one
+    /// range's events together and oldest first, ranges in any order. Recovering entities with
+    /// few events are replayed together with it; stores with a network round trip answer it in
+    /// one query. The default replays the ranges one by one.
+    /// </summary>
+    async IAsyncEnumerable<(int Range, ReplayedEvent Event)> ReplayAsync(IReadOnlyList<ReplayRange> ranges, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            await foreach (var replayed in ReplayAsync(ranges[i].PersistenceId, ranges[i].FromSequenceNr, ranges[i].ToSequenceNr, cancellationToken).ConfigureAwait(false))
+            {
+                yield return (i, replayed);
+            }
+        }
+    }
+
     /// <summary>The highest sequence number ever written for the entity (deleted events included), 0 if none.</summary>
     Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default);
 
@@ -157,6 +176,9 @@ public interface IJournalStore
 /// <param name="WriterId">Who wrote it.</param>
 /// <param name="Timestamp">When.</param>
 public readonly record struct ReplayedEvent(long SequenceNr, SerializedEvent Event, string WriterId, DateTimeOffset Timestamp);
+
+/// <summary>One entity's events a recovery replays, both bounds inclusive.</summary>
+public readonly record struct ReplayRange(string PersistenceId, long FromSequenceNr, long ToSequenceNr);
 
 /// <summary>Where a recovery replays one entity's events from.</summary>
 public readonly record struct ReplayFrom(string PersistenceId, long FromSequenceNr);

@@ -153,22 +153,50 @@ public sealed partial class PostgresJournalStore : IJournalStore
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var sequenceNr = reader.GetInt64(0);
-            var type = reader.GetString(1);
-            byte[] payload;
-            var serializerId = 0;
-            if (!reader.IsDBNull(2))
-            {
-                payload = Encoding.UTF8.GetBytes(reader.GetString(2));
-            }
-            else
-            {
-                serializerId = reader.GetInt32(3);
-                payload = reader.GetFieldValue<byte[]>(4);
-            }
-
-            yield return new ReplayedEvent(sequenceNr, new SerializedEvent(type, payload, serializerId), reader.GetString(5), new DateTimeOffset(reader.GetDateTime(6), TimeSpan.Zero));
+            yield return ReadReplayed(reader, 0);
         }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<(int Range, ReplayedEvent Event)> ReplayAsync(IReadOnlyList<ReplayRange> ranges, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        if (ranges.Count == 0)
+        {
+            yield break;
+        }
+
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT j.sequence_nr, j.event_type, j.payload, j.serializer_id, j.payload_bytes, j.writer_id, j.written_at, r.n FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(id, from_nr, to_nr, n) JOIN {_schema}.journal j ON j.persistence_id = r.id AND j.sequence_nr BETWEEN r.from_nr AND r.to_nr WHERE NOT j.deleted ORDER BY r.n, j.sequence_nr");
+        command.Parameters.AddWithValue(ranges.Select(r => r.PersistenceId).ToArray());
+        command.Parameters.AddWithValue(ranges.Select(r => r.FromSequenceNr).ToArray());
+        command.Parameters.AddWithValue(ranges.Select(r => r.ToSequenceNr).ToArray());
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var replayed = ReadReplayed(reader, 0);
+            yield return ((int)(reader.GetInt64(7) - 1), replayed);
+        }
+    }
+
+    /// <summary>A replayed event from columns sequence_nr, event_type, payload, serializer_id, payload_bytes, writer_id, written_at, in that order from <paramref name="first"/> (read in order: sequential access).</summary>
+    private static ReplayedEvent ReadReplayed(NpgsqlDataReader reader, int first)
+    {
+        var sequenceNr = reader.GetInt64(first);
+        var type = reader.GetString(first + 1);
+        byte[] payload;
+        var serializerId = 0;
+        if (!reader.IsDBNull(first + 2))
+        {
+            payload = Encoding.UTF8.GetBytes(reader.GetString(first + 2));
+        }
+        else
+        {
+            serializerId = reader.GetInt32(first + 3);
+            payload = reader.GetFieldValue<byte[]>(first + 4);
+        }
+
+        return new ReplayedEvent(sequenceNr, new SerializedEvent(type, payload, serializerId), reader.GetString(first + 5), new DateTimeOffset(reader.GetDateTime(first + 6), TimeSpan.Zero));
     }
 
     /// <inheritdoc />

@@ -117,6 +117,28 @@ public sealed class SqliteJournalStore(SqliteStorage storage) : IJournalStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> ReadHighestSequenceNrsAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(persistenceIds);
+        var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (persistenceIds.Count == 0)
+        {
+            return highest;
+        }
+
+        await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT persistence_id, max(sequence_nr) FROM journal WHERE persistence_id IN ({SqliteStorage.AddIds(command, persistenceIds)}) GROUP BY persistence_id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            highest[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return highest;
+    }
+
+    /// <inheritdoc />
     public async Task DeleteEventsToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default)
     {
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,31 @@ public sealed class SqliteSnapshotStore(SqliteStorage storage) : ISnapshotStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredSnapshot>> LoadLatestAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(persistenceIds);
+        var latest = new Dictionary<string, StoredSnapshot>(StringComparer.Ordinal);
+        if (persistenceIds.Count == 0)
+        {
+            return latest;
+        }
+
+        await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+
+        // SQLite takes the other columns of a max() aggregate from the row holding the maximum.
+        command.CommandText = $"SELECT max(sequence_nr), created_at, snapshot_type, payload, serializer_id, persistence_id FROM snapshots WHERE persistence_id IN ({SqliteStorage.AddIds(command, persistenceIds)}) GROUP BY persistence_id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var id = reader.GetString(5);
+            latest[id] = Read(id, reader);
+        }
+
+        return latest;
+    }
+
+    /// <inheritdoc />
     public async Task<StoredSnapshot?> LoadLatestAsync(string persistenceId, SnapshotRange range, CancellationToken cancellationToken = default)
     {
         await using var connection = await storage.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -119,4 +119,17 @@ public sealed class SqliteStorage
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Binds <paramref name="ids"/> as <c>$id0, $id1, …</c> and returns that list for an <c>IN (…)</c>.</summary>
+    internal static string AddIds(SqliteCommand command, IReadOnlyList<string> ids)
+    {
+        var names = new string[ids.Count];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            names[i] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"$id{i}");
+            command.Parameters.AddWithValue(names[i], ids[i]);
+        }
+
+        return string.Join(", ", names);
+    }
 }

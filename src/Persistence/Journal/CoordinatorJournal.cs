@@ -16,13 +16,17 @@ namespace Coordinator.Persistence.Journal;
 /// the (persistence id, sequence number) key; Akka then stops that actor, as its contract says.
 /// </summary>
 /// <remarks>
-/// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay),
-/// so each recovery is two indexed queries streamed straight into the actor; what Akka's API
-/// does not let a plugin do is to answer many recovering actors with one query, which the old
-/// runtime did.
+/// Recovery: Akka asks for one persistence id at a time (highest sequence number, then replay).
+/// The highest-sequence-number reads of entities recovering at the same time are coalesced into
+/// one query for many ids (<see cref="ReadBatcher{TKey, T}"/>), as are their snapshot loads and
+/// the replays of entities with few events; a longer replay is one indexed query streamed
+/// straight into the actor. On by default on PostgreSQL, off on SQLite (<c>coalesce-recovery-reads</c>).
 /// </remarks>
 public sealed class CoordinatorJournal : AsyncWriteJournal
 {
+    /// <summary>Replays of fewer events than this are coalesced with other recovering entities'.</summary>
+    internal const long SmallReplay = 64;
+
     private readonly StoreSet _stores;
     private readonly PersistentConverter _converter;
 
@@ -46,6 +50,19 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
 
         await _stores.Initialized.ConfigureAwait(false);
 
+        // Akka passes the highest sequence number as the upper bound: an entity with few events
+        // is replayed together with the others recovering now (one query); a long one streams alone.
+        if (_stores.Replays is { } replays && toSequenceNr - fromSequenceNr < SmallReplay)
+        {
+            var events = await replays.ReadAsync(new ReplayRange(persistenceId, fromSequenceNr, toSequenceNr)).ConfigureAwait(false);
+            for (var i = 0; i < events.Count && i < max; i++)
+            {
+                recoveryCallback(_converter.ToPersistent(persistenceId, events[i]));
+            }
+
+            return;
+        }
+
         var count = 0L;
         await foreach (var replayed in _stores.Journal.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr).ConfigureAwait(false))
         {
@@ -61,7 +78,11 @@ public sealed class CoordinatorJournal : AsyncWriteJournal
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         await _stores.Initialized.ConfigureAwait(false);
-        return await _stores.Journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+        // Recovering entities ask at once: their reads are answered together (ReadBatcher),
+        // each by a query that starts after it was asked.
+        return _stores.HighestReads is { } batcher
+            ? await batcher.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false)
+            : await _stores.Journal.ReadHighestSequenceNrAsync(persistenceId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -13,7 +13,10 @@ namespace Coordinator.Persistence.Journal;
 /// <param name="Snapshots">Snapshots.</param>
 /// <param name="Initialized">Completes once the schema is migrated.</param>
 /// <param name="Writer">The batching writer every journal write of this location goes through.</param>
-public sealed record StoreSet(IJournalStore Journal, ISnapshotStore Snapshots, Task Initialized, WriteBatcher Writer);
+/// <param name="HighestReads">Coalesces recovering entities' highest-sequence-number reads; null when coalescing is off (SQLite by default).</param>
+/// <param name="SnapshotReads">Coalesces recovering entities' loads of their latest snapshot (no bounds); null when coalescing is off.</param>
+/// <param name="Replays">Coalesces the replays of recovering entities with few events; null when coalescing is off.</param>
+public sealed record StoreSet(IJournalStore Journal, ISnapshotStore Snapshots, Task Initialized, WriteBatcher Writer, ReadBatcher<string, long>? HighestReads, ReadBatcher<string, StoredSnapshot?>? SnapshotReads, ReadBatcher<ReplayRange, IReadOnlyList<ReplayedEvent>>? Replays);
 
 /// <summary>
 /// An actor-system extension holding one <see cref="StoreSet"/> per journal location (so one
@@ -80,12 +83,52 @@ public sealed class CoordinatorStores : IExtension, IDisposable
         journal = _wrapJournal?.Invoke(journal) ?? journal;
         var initialized = settings.AutoInitialize ? journal.InitializeAsync() : Task.CompletedTask;
         var writer = new WriteBatcher(journal, settings.MaxBatchEvents, settings.MaxPendingEvents);
+        var coalesce = settings.CoalescesRecoveryReads;
+        var highest = !coalesce ? null : new ReadBatcher<string, long>(
+            journal.ReadHighestSequenceNrsAsync,
+            journal.ReadHighestSequenceNrAsync,
+            0L,
+            settings.MaxBatchReads);
+        var latest = !coalesce ? null : new ReadBatcher<string, StoredSnapshot?>(
+            async (ids, ct) => (IReadOnlyDictionary<string, StoredSnapshot?>)await snapshots.LoadLatestAsync(ids, ct).ConfigureAwait(false),
+            (id, ct) => snapshots.LoadLatestAsync(id, long.MaxValue, ct),
+            null,
+            settings.MaxBatchReads);
+        var replays = !coalesce ? null : new ReadBatcher<ReplayRange, IReadOnlyList<ReplayedEvent>>(
+            async (ranges, ct) =>
+            {
+                var events = new Dictionary<ReplayRange, IReadOnlyList<ReplayedEvent>>(ranges.Count);
+                await foreach (var (range, replayed) in journal.ReplayAsync(ranges, ct).ConfigureAwait(false))
+                {
+                    if (!events.TryGetValue(ranges[range], out var list))
+                    {
+                        events[ranges[range]] = list = new List<ReplayedEvent>();
+                    }
+
+                    ((List<ReplayedEvent>)list).Add(replayed);
+                }
+
+                return events;
+            },
+            async (range, ct) =>
+            {
+                var list = new List<ReplayedEvent>();
+                await foreach (var replayed in journal.ReplayAsync(range.PersistenceId, range.FromSequenceNr, range.ToSequenceNr, ct).ConfigureAwait(false))
+                {
+                    list.Add(replayed);
+                }
+
+                return list;
+            },
+            [],
+            settings.MaxBatchReads);
         lock (_owned)
         {
             _owned.Add(writer);
+            _owned.AddRange(new IAsyncDisposable?[] { highest, latest, replays }.OfType<IAsyncDisposable>());
         }
 
-        return new StoreSet(journal, snapshots, initialized, writer);
+        return new StoreSet(journal, snapshots, initialized, writer, highest, latest, replays);
     }
 
     /// <summary>Stops the writers and closes the connection pools.</summary>

@@ -27,7 +27,13 @@ public sealed class CoordinatorSnapshotStore : SnapshotStore
     {
         ArgumentNullException.ThrowIfNull(criteria);
         await _stores.Initialized.ConfigureAwait(false);
-        var stored = await _stores.Snapshots.LoadLatestAsync(persistenceId, Range(criteria), cancellationToken).ConfigureAwait(false);
+        var range = Range(criteria);
+
+        // Recovery asks for the latest snapshot without bounds: those loads of entities
+        // recovering at the same time are answered together (ReadBatcher); bounded ones alone.
+        var stored = range == Unbounded && _stores.SnapshotReads is { } batcher
+            ? await batcher.ReadAsync(persistenceId, cancellationToken).ConfigureAwait(false)
+            : await _stores.Snapshots.LoadLatestAsync(persistenceId, range, cancellationToken).ConfigureAwait(false);
         return stored is null
             ? null!
             : new SelectedSnapshot(new SnapshotMetadata(persistenceId, stored.SequenceNr, stored.Timestamp.UtcDateTime), _converter.Deserialize(stored.State));
@@ -58,6 +64,8 @@ public sealed class CoordinatorSnapshotStore : SnapshotStore
         await _stores.Initialized.ConfigureAwait(false);
         await _stores.Snapshots.DeleteAsync(persistenceId, Range(criteria), cancellationToken).ConfigureAwait(false);
     }
+
+    private static readonly SnapshotRange Unbounded = new(0, long.MaxValue, DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
 
     private static SnapshotRange Range(SnapshotSelectionCriteria criteria) => new(
         criteria.MinSequenceNr,

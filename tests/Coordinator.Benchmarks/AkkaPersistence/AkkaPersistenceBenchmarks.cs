@@ -79,6 +79,19 @@ internal static class AkkaPersistenceBenchmarks
         figures.Add(await Harness.MeasureAsync($"Akka, our plugin, SQLite, recovery of one entity with {recover:N0} events", "events/s", true, "report", runs, () => RecoveryAsync(Plugin.Ours, sqlite, recover)));
         figures.Add(await Harness.MeasureAsync($"Akka, Akka's in-memory journal, recovery of one entity with {recover:N0} events (Akka's own ceiling here)", "events/s", true, "report", runs, () => RecoveryAsync(Plugin.AkkaMemory, sqlite, recover)));
 
+        var cold = quick ? 2_000 : 10_000;
+        foreach (var database in new[] { pg, sqlite })
+        {
+            var where = database == pg ? "PostgreSQL" : "SQLite";
+            var serverCpu = new List<double>();
+            figures.Add(await Harness.MeasureAsync($"Akka, our plugin, {where}, recovery of {cold:N0} cold entities at once (half with 3 events, half new)", "entities/s", true, "report", runs, () => ColdStartAsync(database, cold, 3, serverCpu)));
+            if (database == pg && serverCpu.Count > 0)
+            {
+                serverCpu.Sort();
+                figures.Add(new Figure($"Akka, our plugin, PostgreSQL, server CPU per 1,000 cold entities recovered", "ms", serverCpu[serverCpu.Count / 2], serverCpu[0], false, "report"));
+            }
+        }
+
         figures.Add(await Harness.MeasureAsync($"Akka, our read journal, PostgreSQL, CurrentAllEvents over {recover:N0} events", "events/s", true, "report", runs, () => ReadAllAsync(Plugin.Ours, pg, recover)));
         figures.Add(await Harness.MeasureAsync($"Akka, Akka.Persistence.Sql read journal, PostgreSQL, CurrentAllEvents over {recover:N0} events", "events/s", true, "report", runs, () => ReadAllAsync(Plugin.AkkaSql, pg, recover)));
         return figures;
@@ -181,6 +194,50 @@ internal static class AkkaPersistenceBenchmarks
             var recovered = await again.Ask<BenchActor.Recovered>(BenchActor.Ping.Instance, TimeSpan.FromMinutes(5));
             var seconds = Harness.Seconds(start);
             return recovered.Events != events ? throw new InvalidOperationException($"recovered {recovered.Events} of {events} events") : events / seconds;
+        }
+        finally
+        {
+            await reader.Terminate();
+        }
+    }
+
+    /// <summary>
+    /// A node starting cold: <paramref name="entities"/> actors start at once, half of them with
+    /// <paramref name="eventsEach"/> events written earlier, half new; entities/s until all have
+    /// recovered, and the PostgreSQL server's CPU per 1,000 entities (from /proc, measured runs).
+    /// </summary>
+    private static async Task<double> ColdStartAsync(JournalDatabase database, int entities, int eventsEach, List<double> serverCpu)
+    {
+        using var place = new Place(Plugin.Ours, database);
+        var writer = place.Start();
+        try
+        {
+            var written = Enumerable.Range(0, entities / 2).Select(i => writer.ActorOf(Props.Create(() => new BenchActor($"cold-{i}", true)))).ToArray();
+            await Task.WhenAll(written.Select(a => a.Ask<BenchActor.Finished>(new BenchActor.Run(eventsEach), TimeSpan.FromMinutes(5))));
+        }
+        finally
+        {
+            await writer.Terminate();
+        }
+
+        var reader = place.Start();
+        try
+        {
+            var cpu = Ingress.IngressBenchmarks.CpuSplit.Read();
+            var start = Stopwatch.GetTimestamp();
+            var actors = Enumerable.Range(0, entities).Select(i => reader.ActorOf(Props.Create(() => new BenchActor($"cold-{i}", true)))).ToArray();
+            var recovered = await Task.WhenAll(actors.Select(a => a.Ask<BenchActor.Recovered>(BenchActor.Ping.Instance, TimeSpan.FromMinutes(5))));
+            var seconds = Harness.Seconds(start);
+            var used = Ingress.IngressBenchmarks.CpuSplit.Read() - cpu;
+            var events = recovered.Sum(r => r.Events);
+            if (events != (long)(entities / 2) * eventsEach)
+            {
+                throw new InvalidOperationException($"recovered {events} of {(entities / 2) * eventsEach} events");
+            }
+
+            serverCpu.Add(used.Postgres / (entities / 1000.0));
+            Console.Error.Write($" [PostgreSQL {used.Postgres / (entities / 1000.0):N0} ms, coordinator {used.Coordinator / (entities / 1000.0):N0} ms per 1,000]");
+            return entities / seconds;
         }
         finally
         {

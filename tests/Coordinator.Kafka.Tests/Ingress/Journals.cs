@@ -70,6 +70,13 @@ internal abstract class DelegatingJournal(IJournalStore inner) : IJournalStore
 
     public Task<long> ReadHighestSequenceNrAsync(string persistenceId, CancellationToken cancellationToken = default) => inner.ReadHighestSequenceNrAsync(persistenceId, cancellationToken);
 
+    // Recovery's reads, which the plugin coalesces over many entities: the real store's queries.
+    public Task<IReadOnlyDictionary<string, long>> ReadHighestSequenceNrsAsync(IReadOnlyList<string> persistenceIds, CancellationToken cancellationToken = default) => inner.ReadHighestSequenceNrsAsync(persistenceIds, cancellationToken);
+
+    public IAsyncEnumerable<ReplayedEvent> ReplayAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, CancellationToken cancellationToken = default) => inner.ReplayAsync(persistenceId, fromSequenceNr, toSequenceNr, cancellationToken);
+
+    public IAsyncEnumerable<(int Range, ReplayedEvent Event)> ReplayAsync(IReadOnlyList<ReplayRange> ranges, CancellationToken cancellationToken = default) => inner.ReplayAsync(ranges, cancellationToken);
+
     public Task DeleteEventsToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken = default) => inner.DeleteEventsToAsync(persistenceId, toSequenceNr, cancellationToken);
 
     public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadAllAsync(afterOrdering, max, cancellationToken);
