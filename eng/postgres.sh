@@ -36,7 +36,7 @@ case "${1:-}" in
       fi
       # Tuned for a test machine: durability stays on (fsync, synchronous_commit) so figures are honest.
       if as_postgres "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w -t 60 \
-        -o "-p $PORT -k $PGDATA_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c max_wal_size=2GB" start >/dev/null 2>&1; then
+        -o "-p $PORT -k $PGDATA_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 -c shared_buffers=256MB -c max_wal_size=2GB" start >/dev/null 2>&1; then
         break
       fi
       sleep 0.5

@@ -274,9 +274,11 @@ public sealed class ShardedIngressTests
         using var producer = Ledger.Producer(kafka);
         work.Publish(producer, 0, 3_000);
 
-        await using var first = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 8), ClusterStores.Kafka(kafka, "join", Topic), stores.DeadLetters);
+        // Two members: serialize-messages off, because ddata's own ReadRepair message fails that
+        // check and is dropped, which can stall the shard coordinator (measured, see ClusterIngressTests).
+        await using var first = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 8) with { VerifySerialization = false }, ClusterStores.Kafka(kafka, "join", Topic), stores.DeadLetters);
         await Eventually.TrueAsync(() => first.Metrics.Applied >= 500, "the first node is mid-stream", Patience);
-        await using var second = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 8, seed: first.Address), ClusterStores.Kafka(kafka, "join", Topic), stores.DeadLetters);
+        await using var second = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 8, seed: first.Address) with { VerifySerialization = false }, ClusterStores.Kafka(kafka, "join", Topic), stores.DeadLetters);
         await Eventually.TrueAsync(() => first.Ingress.Assignment.Count == 4 && second.Ingress.Assignment.Count == 4, "the partitions split 4 and 4", Patience);
         Assert.Empty(first.Ingress.Assignment.Intersect(second.Ingress.Assignment));
 
