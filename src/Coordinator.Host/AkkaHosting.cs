@@ -48,6 +48,7 @@ internal static class AkkaHosting
                 .WithJournal(journal)
                 .AddStartup((system, _) =>
                 {
+                    system.StartScheduler();
                     if (node.SeedNodes.Count == 0)
                     {
                         // The embedded default: a one-node cluster that joins itself.

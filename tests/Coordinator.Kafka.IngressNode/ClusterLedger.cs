@@ -122,7 +122,7 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
     public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null, Func<string, Props>? entityProps = null)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())).And(new CoordinatorStoresSetup(node.WrapJournal)));
+        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())).And(new CoordinatorStoresSetup(node.WrapJournal))).StartScheduler();
         var cluster = Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());

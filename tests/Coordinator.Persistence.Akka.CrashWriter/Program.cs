@@ -26,7 +26,7 @@ if (location is null)
 
 var registry = new EventTypeRegistry().Register("V1.Filler", CrashContext.Default.Filler);
 var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(PersistenceConfig.Coordinator(location));
-using var system = ActorSystem.Create("crash-writer", BootstrapSetup.Create().WithConfig(config).And(CoordinatorSerialization.Setup(registry)));
+using var system = ActorSystem.Create("crash-writer", BootstrapSetup.Create().WithConfig(config).And(CoordinatorSerialization.Setup(registry))).StartScheduler();
 var output = Console.Out;
 for (var i = 0; i < 20; i++)
 {

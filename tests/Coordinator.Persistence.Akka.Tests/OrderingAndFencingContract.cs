@@ -5,6 +5,7 @@ using Akka.Persistence.Query;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
 using Coordinator.Actors.TestKit;
+using Coordinator.Persistence.Hosting;
 using Xunit.Abstractions;
 
 namespace Coordinator.Persistence.Akka.Tests;
@@ -84,7 +85,7 @@ public abstract class OrderingAndFencingContract<TBinding> : QueryContract<TBind
             .Take(Writers * EventsEach)
             .RunForeach(seen.Add, Materializer);
 
-        using var otherNode = ActorSystem.Create("other-node", Binding.Setup("akka.actor.serialize-messages = off"));
+        using var otherNode = ActorSystem.Create("other-node", Binding.Setup("akka.actor.serialize-messages = off")).StartScheduler();
         var counters = Enumerable.Range(0, Writers).Select(i => (i % 2 == 0 ? Sys : otherNode).ActorOf(CounterActor.Props($"h-{i}"))).ToArray();
         await Task.WhenAll(counters.Select(async counter =>
         {
@@ -115,7 +116,7 @@ public abstract class OrderingAndFencingContract<TBinding> : QueryContract<TBind
         await AddAsync(zombie, 1);
         await AddAsync(zombie, 2);
 
-        using var other = ActorSystem.Create("other", Binding.Setup());
+        using var other = ActorSystem.Create("other", Binding.Setup()).StartScheduler();
         var successor = other.ActorOf(CounterActor.Props("z-1"));
         Assert.Equal(2, (await successor.Ask<CounterActor.Added>(new CounterActor.Add(10), TimeSpan.FromSeconds(10))).SequenceNr - 1);
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Coordinator.Persistence.Hosting;
 using Xunit.Abstractions;
 
 namespace Coordinator.Persistence.Akka.Tests;
@@ -16,6 +17,7 @@ public abstract class PluginTestKit<TBinding> : global::Akka.TestKit.Xunit2.Test
         : base(binding.Setup(extraHocon), null, output)
     {
         Binding = binding;
+        Sys.StartScheduler();
     }
 
     protected TBinding Binding { get; }

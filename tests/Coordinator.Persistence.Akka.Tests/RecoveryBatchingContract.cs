@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Journal;
 using Xunit.Abstractions;
 
@@ -101,7 +102,7 @@ public abstract class RecoveryBatchingContract<TBinding> : PluginTestKit<TBindin
         // recoveries for its reset timeout; this test is about the batcher, not the breaker.
         var setup = Binding.Setup("akka.persistence.journal.coordinator.circuit-breaker.max-failures = 100000\n" + Hocon)
             .And(new CoordinatorStoresSetup(inner => failing = new FailingJournal(inner)));
-        var system = ActorSystem.Create("failing-reads", setup);
+        var system = ActorSystem.Create("failing-reads", setup).StartScheduler();
         try
         {
             const int Entities = 100;

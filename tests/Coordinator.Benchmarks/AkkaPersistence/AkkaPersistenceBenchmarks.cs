@@ -307,7 +307,7 @@ internal static class AkkaPersistenceBenchmarks
                 akka.persistence.journal.sql.circuit-breaker.call-timeout = 120s
                 """).WithFallback(journal);
             var registry = new EventTypeRegistry().Register("V1.BenchPersisted", AkkaBenchContext.Default.Persisted);
-            return ActorSystem.Create("bench", BootstrapSetup.Create().WithConfig(config).And(CoordinatorSerialization.Setup(registry)));
+            return ActorSystem.Create("bench", BootstrapSetup.Create().WithConfig(config).And(CoordinatorSerialization.Setup(registry))).StartScheduler();
         }
 
         public void Dispose()
