@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Persistence;
@@ -201,7 +200,8 @@ public abstract class RecordEntity : UntypedPersistentActor
 
     /// <summary>
     /// The write failed: the record is refused (dead-lettered) when the database rejected its
-    /// data, else failed (its partition is rewound, so nothing is lost); then Akka stops the
+    /// data (<see cref="Coordinator.Contracts.WriteFailures"/>: writing it again would fail
+    /// again), else failed (its partition is rewound, so nothing is lost); then Akka stops the
     /// entity, which recovers on its next record.
     /// </summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
@@ -210,7 +210,7 @@ public abstract class RecordEntity : UntypedPersistentActor
         if (_persisting is var (delivery, replyTo))
         {
             _persisting = null;
-            var refused = IsDataError(cause);
+            var refused = Coordinator.Contracts.WriteFailures.IsDataError(cause);
             Reply(delivery, replyTo, refused ? RecordOutcome.Refused : RecordOutcome.Failed, $"{cause.GetType().Name}: {cause.Message}");
         }
 
@@ -230,24 +230,6 @@ public abstract class RecordEntity : UntypedPersistentActor
         }
 
         base.OnPersistRejected(cause, @event, sequenceNr);
-    }
-
-    /// <summary>
-    /// Whether a failed write failed on the record's data (SQLSTATE class 22, "data exception",
-    /// or our own <see cref="Coordinator.Contracts.DataException"/>): writing it again fails
-    /// again, so it is dead-lettered instead of retried without end.
-    /// </summary>
-    public static bool IsDataError(Exception cause)
-    {
-        for (var e = cause; e is not null; e = e.InnerException)
-        {
-            if (e is Coordinator.Contracts.DataException || (e is DbException { SqlState: { Length: 5 } state } && state.StartsWith("22", StringComparison.Ordinal)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private void Remember(string topic, int partition, long offset, string eventId)
