@@ -30,8 +30,8 @@ internal static partial class KafkaLog
     [LoggerMessage(3007, LogLevel.Warning, "Kafka consumer error: {Reason} ({Code}); the client retries")]
     public static partial void ConsumerError(ILogger logger, string reason, string code);
 
-    [LoggerMessage(3008, LogLevel.Error, "Could not record a dead letter; retrying in {Delay}")]
-    public static partial void DeadLetterWriteFailed(ILogger logger, Exception exception, TimeSpan delay);
+    [LoggerMessage(3008, LogLevel.Error, "Could not record a dead letter ({Lane} failure, not about its data); its partition waits, retrying in {Delay}")]
+    public static partial void DeadLetterWriteFailed(ILogger logger, Exception exception, string lane, TimeSpan delay);
 
     [LoggerMessage(3009, LogLevel.Error, "The Kafka consumer hit a fatal error: {Reason}; the ingress stops")]
     public static partial void Fatal(ILogger logger, string reason);
@@ -47,6 +47,12 @@ internal static partial class KafkaLog
 
     [LoggerMessage(3013, LogLevel.Warning, "Partitions {Partitions} of {Topic} are assigned here, but their shards were not handed over from another node within {Timeout}; their records go to the shards where they are (across the network) until Akka's rebalance moves them")]
     public static partial void ClaimTimedOut(ILogger logger, string topic, string partitions, TimeSpan timeout);
+
+    [LoggerMessage(3014, LogLevel.Error, "Dead letter {Topic}/{Partition}@{Offset} ({Reason}) could not be recorded in the {Target}: it refused the letter's data for good ({Failure}). This entry is its record; the partition moves on past it. Key (base64): {Key}; value (base64): {Value}; detail: {Detail}")]
+    public static partial void DeadLetterUnwritable(ILogger logger, Exception exception, string topic, int partition, long offset, string reason, string target, string failure, string key, string value, string detail);
+
+    [LoggerMessage(3015, LogLevel.Warning, "Dead letter {Topic}/{Partition}@{Offset} ({Reason}) was refused by the store as read ({Failure}); writing it reduced: the key as bytes only, the detail escaped to ASCII")]
+    public static partial void DeadLetterReduced(ILogger logger, string topic, int partition, long offset, string reason, string failure);
 
     /// <summary>Routes one of librdkafka's log lines (a client's <c>SetLogHandler</c>) to <paramref name="logger"/>.</summary>
     public static void Client(ILogger logger, LogMessage message)

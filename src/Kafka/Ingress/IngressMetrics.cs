@@ -19,6 +19,8 @@ public sealed class IngressMetrics : IDisposable
     private readonly Counter<long> _applied;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _deadLettersReduced;
+    private readonly Counter<long> _deadLettersUnwritable;
     private readonly Counter<long> _commits;
     private readonly Counter<long> _replays;
     private readonly Histogram<double> _latency;
@@ -32,6 +34,8 @@ public sealed class IngressMetrics : IDisposable
     private long _redelivered;
     private long _republished;
     private long _deadLetteredTotal;
+    private long _deadLettersReducedTotal;
+    private long _deadLettersUnwritableTotal;
     private long _commitsTotal;
     private long _commitFailures;
     private long _replaysTotal;
@@ -59,6 +63,8 @@ public sealed class IngressMetrics : IDisposable
         _applied = _meter.CreateCounter<long>("coordinator.ingress.applied", "{record}", "Records applied by their entity and journaled.");
         _duplicates = _meter.CreateCounter<long>("coordinator.ingress.duplicates", "{record}", "Duplicates dropped; kind=redelivered (offset already applied) or republished (business event id already applied).");
         _deadLettered = _meter.CreateCounter<long>("coordinator.ingress.dead_lettered", "{record}", "Poison records set aside, by reason.");
+        _deadLettersReduced = _meter.CreateCounter<long>("coordinator.ingress.dead_letters_reduced", "{record}", "Dead letters the store refused as read (a data error, such as text the database cannot hold) and took in reduced form: the key as bytes only, the detail escaped to ASCII and naming the refusal.");
+        _deadLettersUnwritable = _meter.CreateCounter<long>("coordinator.ingress.dead_letters_unwritable", "{record}", "Dead letters refused for good (a data error, not an outage) by the dead-letter store even in reduced form (target=store) or by the dead-letter topic (target=topic); the record's raw bytes, position and reason are in the error log (event 3014) and its partition moved on.");
         _commits = _meter.CreateCounter<long>("coordinator.ingress.commits", "{commit}", "Offset commits; outcome=ok or failed.");
         _replays = _meter.CreateCounter<long>("coordinator.ingress.replays", "{replay}", "Partitions rewound to their watermark after an entity could not persist a record.");
         _latency = _meter.CreateHistogram<double>("coordinator.ingress.latency", "ms", "From the record's timestamp to its effect being journaled.");
@@ -83,6 +89,16 @@ public sealed class IngressMetrics : IDisposable
 
     /// <summary>Poison records set aside.</summary>
     public long DeadLettered => Volatile.Read(ref _deadLetteredTotal);
+
+    /// <summary>Dead letters stored in reduced form because the store refused their data as read.</summary>
+    public long DeadLettersReduced => Volatile.Read(ref _deadLettersReducedTotal);
+
+    /// <summary>
+    /// Dead letters the store (even reduced) or the dead-letter topic refused for good: each is
+    /// recorded only by its error log entry (event 3014: position, reason, raw bytes) and this
+    /// count, and its partition moved on.
+    /// </summary>
+    public long DeadLettersUnwritable => Volatile.Read(ref _deadLettersUnwritableTotal);
 
     /// <summary>Successful offset commits.</summary>
     public long Commits => Volatile.Read(ref _commitsTotal);
@@ -142,6 +158,18 @@ public sealed class IngressMetrics : IDisposable
     {
         Interlocked.Increment(ref _deadLetteredTotal);
         _deadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+    }
+
+    internal void RecordDeadLetterReduced()
+    {
+        Interlocked.Increment(ref _deadLettersReducedTotal);
+        _deadLettersReduced.Add(1);
+    }
+
+    internal void RecordDeadLetterUnwritable(string target)
+    {
+        Interlocked.Increment(ref _deadLettersUnwritableTotal);
+        _deadLettersUnwritable.Add(1, new KeyValuePair<string, object?>("target", target));
     }
 
     internal void RecordCommit(bool ok)
