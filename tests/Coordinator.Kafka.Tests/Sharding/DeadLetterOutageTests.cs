@@ -1,4 +1,5 @@
 using System.Text;
+using Confluent.Kafka;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Kafka.Tests.Ingress;
@@ -9,6 +10,9 @@ namespace Coordinator.Kafka.Tests.Sharding;
 /// A dead-letter store that is down does not stop consumption: poison records wait (holding
 /// their partitions' commits), good records go on, the node stays in its consumer group, its
 /// readiness says the store is failing, and once the store answers everything is recorded.
+/// A letter the store refuses for its data (not an outage) does not hold its partition for
+/// ever: it is written reduced, or, refused even so, logged with its position and raw bytes and
+/// counted, and the partition moves on.
 /// </summary>
 public sealed class DeadLetterOutageTests
 {
@@ -27,7 +31,7 @@ public sealed class DeadLetterOutageTests
             for (var batch = 0; batch < 10; batch++)
             {
                 work.Publish(producer, batch * 200, 200);
-                producer.Produce(Topic, new Confluent.Kafka.Message<string, byte[]> { Key = $"acct-{batch}", Value = Encoding.UTF8.GetBytes($"{{not json {batch}") });
+                producer.Produce(Topic, new Message<string, byte[]> { Key = $"acct-{batch}", Value = Encoding.UTF8.GetBytes($"{{not json {batch}") });
             }
 
             producer.Flush(TimeSpan.FromSeconds(30));
@@ -55,6 +59,167 @@ public sealed class DeadLetterOutageTests
         Assert.All(letters, l => Assert.Equal(DeadLetterReason.Undecodable, l.Reason));
         await work.AssertExactAsync(node);
         Assert.True(deadLetters.Refused > 0);
+    }
+
+    /// <summary>
+    /// The dead letters go to a real PostgreSQL database in LATIN1, which cannot hold a Cyrillic
+    /// key (SQLSTATE 22P05), and whose table has a CHECK no letter with the bytes DE AD BE EF in
+    /// its value passes (SQLSTATE 23514), reduced or not.
+    /// </summary>
+    [Fact]
+    public async Task LettersTheStoreRefusesForTheirData_AreReducedOrLoggedAndCounted_AndThePartitionsKeepFlowing()
+    {
+        await using var stores = Stores.Create("postgres");
+        await using var latin1 = await Latin1Database.CreateAsync();
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 2);
+        var deadLetters = new Coordinator.Persistence.Sql.Postgres.PostgresDeadLetterStore(latin1.DataSource);
+        await deadLetters.InitializeAsync();
+        await latin1.ExecuteAsync("ALTER TABLE coordinator.dead_letters ADD CONSTRAINT no_dead_beef CHECK (position('\\xdeadbeef'::bytea in record_value) = 0)");
+
+        var work = new Workload(Topic, keys: 50);
+        DeliveryResult<string, byte[]> untranslatable, unstorable;
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 500);
+            untranslatable = await producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "acct-д", Value = Encoding.UTF8.GetBytes("{not json д") });
+            unstorable = await producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "acct-7", Value = [(byte)'{', 0xDE, 0xAD, 0xBE, 0xEF] });
+            work.Publish(producer, 500, 500);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        var log = new LogCapture();
+        using var loggers = log.Factory();
+        await using var node = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 2), ClusterStores.Kafka(kafka, "refused", Topic), deadLetters, loggerFactory: loggers);
+
+        // Every later record is applied and committed: neither letter holds its partition.
+        try
+        {
+            await Eventually.TrueAsync(() => node.Metrics.Applied == 1_000, "every good record applied", Patience);
+            await Ledger.WaitCommittedToEndAsync(kafka, "refused", Topic, 2, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            // A letter still waits, and a graceful stop would wait for it: abort, which cancels it.
+            await node.Ingress.AbortAsync().ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
+        }
+
+        await work.AssertExactAsync(node);
+        Assert.Equal(2, node.Metrics.DeadLettered);
+        Assert.False(node.Ingress.DeadLettersFailing);
+
+        // The untranslatable letter is stored reduced: key as bytes only, detail naming the refusal.
+        var letter = Assert.Single(await deadLetters.ListAsync());
+        Assert.Equal((Topic, untranslatable.Partition.Value, untranslatable.Offset.Value, DeadLetterReason.Undecodable), (letter.Topic, letter.Partition, letter.Offset, letter.Reason));
+        Assert.Null(letter.Key);
+        Assert.Equal(Encoding.UTF8.GetBytes("acct-д"), letter.RawKey);
+        Assert.Equal(untranslatable.Message.Value, letter.Value);
+        Assert.Contains("SQLSTATE 22P05", letter.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, node.Metrics.DeadLettersReduced);
+
+        // The letter refused even reduced is recorded by its error log entry and its count.
+        Assert.Equal(1, node.Metrics.DeadLettersUnwritable);
+        var entry = Assert.Single(log.WithEvent(3014));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, entry.Level);
+        Assert.Contains($"{Topic}/{unstorable.Partition.Value}@{unstorable.Offset.Value}", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("SQLSTATE 23514", entry.Message, StringComparison.Ordinal);
+        Assert.Contains(Convert.ToBase64String(unstorable.Message.Value), entry.Message, StringComparison.Ordinal);
+        Assert.Contains(Convert.ToBase64String(Encoding.UTF8.GetBytes("acct-7")), entry.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The dead-letter table is gone (renamed away) for a while under load: poison records wait, holding their partitions' commits, then all are recorded in full.</summary>
+    [Fact]
+    public async Task DeadLetterTableUnavailable_HoldsThePartitions_ThenEverythingIsRecordedInFull()
+    {
+        await using var stores = Stores.Create("postgres");
+        await stores.DeadLetters.InitializeAsync();
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 2);
+        var work = new Workload(Topic, keys: 50);
+        var poison = new List<DeliveryResult<string, byte[]>>();
+        using (var producer = Ledger.Producer(kafka))
+        {
+            for (var batch = 0; batch < 4; batch++)
+            {
+                work.Publish(producer, batch * 200, 200);
+                poison.Add(await producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = $"acct-{batch}", Value = Encoding.UTF8.GetBytes($"{{not json {batch}") }));
+            }
+
+            work.Publish(producer, 800, 200);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        await Execute($"ALTER TABLE {stores.Schema}.dead_letters RENAME TO dead_letters_away");
+        var log = new LogCapture();
+        using var loggers = log.Factory();
+        await using var node = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 2), ClusterStores.Kafka(kafka, "unavailable", Topic), stores.DeadLetters, loggerFactory: loggers);
+        await Eventually.TrueAsync(() => node.Ingress.DeadLettersFailing, "the ingress to report the dead-letter store failing", Patience);
+        await Eventually.TrueAsync(() => node.Metrics.Applied == 1_000, "every good record applied while the table is away", Patience);
+        var refused = log.WithEvent(3008).Count;
+        await Eventually.TrueAsync(() => log.WithEvent(3008).Count >= refused + 5, "five more refused attempts while the table is away", Patience);
+        Assert.All(log.WithEvent(3008), e => Assert.Contains("Infrastructure failure", e.Message, StringComparison.Ordinal));
+
+        // Not taken for a data error: nothing reduced or given up, no commit past a waiting letter.
+        Assert.True(node.Ingress.DeadLettersFailing);
+        Assert.Equal((0, 0), (node.Metrics.DeadLettersReduced, node.Metrics.DeadLettersUnwritable));
+        var committed = Ledger.Committed(kafka, "unavailable", Topic, 2);
+        for (var partition = 0; partition < 2; partition++)
+        {
+            var first = poison.Where(p => p.Partition.Value == partition).Select(p => p.Offset.Value).DefaultIfEmpty(long.MaxValue).Min();
+            Assert.True(committed[partition] <= first, $"partition {partition} committed {committed[partition]}: past the waiting letter at {first}");
+        }
+
+        await Execute($"ALTER TABLE {stores.Schema}.dead_letters_away RENAME TO dead_letters");
+        await Ledger.WaitCommittedToEndAsync(kafka, "unavailable", Topic, 2, Patience);
+        Assert.False(node.Ingress.DeadLettersFailing);
+        var letters = await stores.DeadLetters.ListAsync();
+        Assert.Equal(poison.Select(p => (p.Partition.Value, p.Offset.Value)).Order(), letters.Select(l => (l.Partition, l.Offset)).Order());
+        Assert.All(letters, l => Assert.NotNull(l.Key));
+        Assert.Equal((0, 0), (node.Metrics.DeadLettersReduced, node.Metrics.DeadLettersUnwritable));
+        await work.AssertExactAsync(node);
+    }
+
+    private static TimeSpan Patience => TimeSpan.FromSeconds(120);
+
+    private static async Task Execute(string sql)
+    {
+        await using var command = Stores.DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A PostgreSQL database in LATIN1 of its own, dropped afterwards.</summary>
+    private sealed class Latin1Database : IAsyncDisposable
+    {
+        private readonly string _name;
+
+        private Latin1Database(string name, Npgsql.NpgsqlDataSource dataSource)
+        {
+            _name = name;
+            DataSource = dataSource;
+        }
+
+        public Npgsql.NpgsqlDataSource DataSource { get; }
+
+        public static async Task<Latin1Database> CreateAsync()
+        {
+            var name = $"latin1_{Environment.ProcessId}_{Guid.NewGuid():N}"[..40];
+            await Execute($"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+            var connection = new Npgsql.NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { Database = name };
+            return new Latin1Database(name, Npgsql.NpgsqlDataSource.Create(connection.ConnectionString));
+        }
+
+        public async Task ExecuteAsync(string sql)
+        {
+            await using var command = DataSource.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await DataSource.DisposeAsync();
+            await Execute($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
+        }
     }
 
     /// <summary>A dead-letter store that refuses writes while <see cref="Down"/>, as an unreachable database would.</summary>
