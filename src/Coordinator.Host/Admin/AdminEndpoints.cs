@@ -107,6 +107,8 @@ internal static class AdminEndpoints
                 redelivered = extension?.Metrics.DuplicatesRedelivered,
                 republished = extension?.Metrics.DuplicatesRepublished,
                 deadLettered = extension?.Metrics.DeadLettered,
+                deadLettersReduced = extension?.Metrics.DeadLettersReduced,
+                deadLettersUnwritable = extension?.Metrics.DeadLettersUnwritable,
                 handOffs = extension?.Metrics.HandOffs,
                 activeEntities = extension?.Active.Count,
                 evictedEntities = extension?.Active.Evicted,

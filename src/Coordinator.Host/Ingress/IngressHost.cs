@@ -281,7 +281,11 @@ internal sealed class IngressHost(
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class IngressHostJson : JsonSerializerContext;
 
-/// <summary>Ready while the Kafka ingress runs and can record dead letters; unready when it stopped or failed, or its dead-letter store is failing (consumption waits on it).</summary>
+/// <summary>
+/// Ready while the Kafka ingress runs and can record dead letters; unready when it stopped or
+/// failed, or its dead-letter store is failing (consumption waits on it); degraded (still
+/// ready) once a dead letter was refused for its data and is recorded only in the error log.
+/// </summary>
 internal sealed class IngressHealthCheck(IngressHost host, IOptions<IngressHostOptions> options) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
 {
     public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -300,6 +304,7 @@ internal sealed class IngressHealthCheck(IngressHost host, IOptions<IngressHostO
             { Completion.IsFaulted: true } failed => Result(false, $"The Kafka ingress failed: {failed.Completion.Exception!.GetBaseException().Message}"),
             { Completion.IsCompleted: true } => Result(false, "The Kafka ingress has stopped."),
             { DeadLettersFailing: true } => Result(false, "The dead-letter store is failing: poison records wait (and hold their partitions' commits) until it answers again."),
+            { DeadLettersUnwritable: > 0 } unwritable => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded($"Consuming {unwritable.Assignment.Count} partition(s), but {unwritable.DeadLettersUnwritable} dead letter(s) were refused for their data even in reduced form and are recorded only in the error log (event 3014: position, reason, raw bytes); replay them from there."),
             var ingress => Result(true, $"Consuming {ingress.Assignment.Count} partition(s); {ingress.InFlight} record(s) in flight."),
         });
     }

@@ -145,6 +145,14 @@ public sealed class KafkaShardingIngress : IAsyncDisposable
     /// <summary>Whether dead letters cannot be recorded now (the store or topic is failing; consumption waits on it).</summary>
     public bool DeadLettersFailing => _deadLetters.Failing;
 
+    /// <summary>
+    /// Dead letters refused for good for their data (by the store even in reduced form, or by the
+    /// dead-letter topic) since the ingress's actor system started: each was logged at error
+    /// level with its position and raw bytes (event 3014), which is then its only record, and its
+    /// partition moved on.
+    /// </summary>
+    public long DeadLettersUnwritable => _ingress.Metrics.DeadLettersUnwritable;
+
     /// <summary>Completes when the ingress has stopped; faults when the consumer or the graph failed.</summary>
     public Task Completion => Task.WhenAll(_consumerDone.Task, _stream ?? Task.CompletedTask);
 
