@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Kafka.Tests.Ingress;
 
@@ -93,18 +94,7 @@ public sealed class DeadLetterOutageTests
         await using var node = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 2), ClusterStores.Kafka(kafka, "refused", Topic), deadLetters, loggerFactory: loggers);
 
         // Every later record is applied and committed: neither letter holds its partition.
-        try
-        {
-            await Eventually.TrueAsync(() => node.Metrics.Applied == 1_000, "every good record applied", Patience);
-            await Ledger.WaitCommittedToEndAsync(kafka, "refused", Topic, 2, TimeSpan.FromSeconds(60));
-        }
-        catch
-        {
-            // A letter still waits, and a graceful stop would wait for it: abort, which cancels it.
-            await node.Ingress.AbortAsync().ContinueWith(static _ => { }, TaskScheduler.Default);
-            throw;
-        }
-
+        await AppliedAndCommittedToEndAsync(node, kafka, "refused", 2, 1_000);
         await work.AssertExactAsync(node);
         Assert.Equal(2, node.Metrics.DeadLettered);
         Assert.False(node.Ingress.DeadLettersFailing);
@@ -180,7 +170,58 @@ public sealed class DeadLetterOutageTests
         await work.AssertExactAsync(node);
     }
 
+    /// <summary>A letter the dead-letter topic refuses for good (larger than the producer's message.max.bytes) is in the store, logged and counted as unwritable there, and its partition moves on.</summary>
+    [Fact]
+    public async Task ALetterTheDeadLetterTopicRefuses_IsStoredLoggedAndCounted_AndThePartitionKeepsFlowing()
+    {
+        await using var stores = Stores.Create("postgres");
+        using var kafka = new EmbeddedKafka();
+        kafka.CreateTopic(Topic, partitions: 1);
+        kafka.CreateTopic("ledger.dead-letters", partitions: 1);
+        var work = new Workload(Topic, keys: 20);
+        DeliveryResult<string, byte[]> large;
+        using (var producer = Ledger.Producer(kafka))
+        {
+            work.Publish(producer, 0, 100);
+            large = await producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "acct-1", Value = Encoding.UTF8.GetBytes("{not json " + new string('x', 5_000)) });
+            work.Publish(producer, 100, 100);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        var options = ClusterStores.Kafka(kafka, "topic-refuses", Topic);
+        options.Client["message.max.bytes"] = "2000"; // the dead-letter producer refuses the large letter: MsgSizeTooLarge, a data error
+        var log = new LogCapture();
+        using var loggers = log.Factory();
+        await using var node = await ClusterLedgerNode.StartAsync(ClusterStores.Node(stores, Topic, 1), options, stores.DeadLetters, new IngressSettings { DeadLetterTopic = "ledger.dead-letters" }, loggerFactory: loggers);
+        await AppliedAndCommittedToEndAsync(node, kafka, "topic-refuses", 1, 200);
+        await work.AssertExactAsync(node);
+
+        var letter = Assert.Single(await stores.DeadLetters.ListAsync());
+        Assert.Equal((large.Offset.Value, "acct-1"), (letter.Offset, letter.Key));
+        Assert.Equal(large.Message.Value, letter.Value);
+        Assert.Equal((0, 1), (node.Metrics.DeadLettersReduced, node.Metrics.DeadLettersUnwritable));
+        var entry = Assert.Single(log.WithEvent(3014));
+        Assert.Contains($"{Topic}/0@{large.Offset.Value}", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("dead-letter topic 'ledger.dead-letters'", entry.Message, StringComparison.Ordinal);
+        Assert.False(node.Ingress.DeadLettersFailing);
+    }
+
     private static TimeSpan Patience => TimeSpan.FromSeconds(120);
+
+    /// <summary>Waits until <paramref name="applied"/> records are applied and every partition is committed to its end; a letter still waiting would make a graceful stop wait too, so on failure the ingress is aborted.</summary>
+    private static async Task AppliedAndCommittedToEndAsync(ClusterLedgerNode node, EmbeddedKafka kafka, string group, int partitions, long applied)
+    {
+        try
+        {
+            await Eventually.TrueAsync(() => node.Metrics.Applied == applied, $"{applied} records applied", Patience);
+            await Ledger.WaitCommittedToEndAsync(kafka, group, Topic, partitions, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await node.Ingress.AbortAsync().ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
+        }
+    }
 
     private static async Task Execute(string sql)
     {
