@@ -48,7 +48,7 @@ internal static partial class KafkaLog
     [LoggerMessage(3013, LogLevel.Warning, "Partitions {Partitions} of {Topic} are assigned here, but their shards were not handed over from another node within {Timeout}; their records go to the shards where they are (across the network) until Akka's rebalance moves them")]
     public static partial void ClaimTimedOut(ILogger logger, string topic, string partitions, TimeSpan timeout);
 
-    [LoggerMessage(3014, LogLevel.Error, "Dead letter {Topic}/{Partition}@{Offset} ({Reason}) could not be recorded in the {Target}: it refused the letter's data for good ({Failure}). This entry is its record; the partition moves on past it. Key (base64): {Key}; value (base64): {Value}; detail: {Detail}")]
+    [LoggerMessage(3014, LogLevel.Error, "Dead letter {Topic}/{Partition}@{Offset} ({Reason}) could not be recorded in the {Target}: it refused the letter's data for good ({Failure}). This entry and the count coordinator.ingress.dead_letters_unwritable record it there; the partition moves on past it. Key (base64): {Key}; value (base64): {Value}; detail: {Detail}")]
     public static partial void DeadLetterUnwritable(ILogger logger, Exception exception, string topic, int partition, long offset, string reason, string target, string failure, string key, string value, string detail);
 
     [LoggerMessage(3015, LogLevel.Warning, "Dead letter {Topic}/{Partition}@{Offset} ({Reason}) was refused by the store as read ({Failure}); writing it reduced: the key as bytes only, the detail escaped to ASCII")]

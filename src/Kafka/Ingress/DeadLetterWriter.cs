@@ -172,7 +172,7 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
     /// <paramref name="record"/> in a form every store can hold: the key only as bytes, the
     /// detail escaped to ASCII, naming why the letter as read was refused.
     /// </summary>
-    internal static DeadLetterRecord Reduced(DeadLetterRecord record, Exception refused)
+    private static DeadLetterRecord Reduced(DeadLetterRecord record, Exception refused)
     {
         const int MaxDetail = 4_000;
         var detail = $"Stored reduced: the dead-letter store refused this letter as read ({Describe(refused)}), so its key is kept only as bytes (raw key) and this text is escaped to ASCII. Original detail: {record.Detail}";
