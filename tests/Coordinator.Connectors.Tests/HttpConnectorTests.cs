@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -82,7 +83,7 @@ public sealed class HttpConnectorTests
     [Fact]
     public async Task Call_RetryAfterAsAnHttpDate_IsReadAgainstTheInjectedClock()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         var handler = new ScriptedHandler(_ =>
         {
             var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
@@ -100,7 +101,7 @@ public sealed class HttpConnectorTests
     [Fact]
     public async Task Call_RetryAfterAsAnHttpDateInThePast_AsksForNoWait()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         var handler = new ScriptedHandler(_ =>
         {
             var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
