@@ -618,12 +618,12 @@ public sealed class ConnectorSupervisor : UntypedPersistentActor, IWithTimers
 
     private IActorRef? DefaultRoutes(string route) => ConnectorsExtension.Find(Context.System)?.Route(route);
 
-    /// <summary>Delivers again the outcomes not acknowledged within <see cref="ConnectorPolicy.RedeliverAfter"/> (all of them after recovery), at most 1,000 at a time.</summary>
+    /// <summary>Delivers again the outcomes not acknowledged within <see cref="ConnectorPolicy.RedeliverAfter"/> (all of them after recovery; none whose acknowledgement is being journaled), at most 1,000 at a time.</summary>
     private void RedeliverDue(bool all)
     {
         var due = _time.GetTimestamp() - (long)(_policy.RedeliverAfter.TotalSeconds * _time.TimestampFrequency);
         var outbox = _state.Outbox;
-        foreach (var key in outbox.Undelivered.Where(k => all || _sentAt.GetValueOrDefault(k) <= due).Take(1_000).ToList())
+        foreach (var key in outbox.Undelivered.Where(k => !_acknowledging.Contains(k) && (all || _sentAt.GetValueOrDefault(k) <= due)).Take(1_000).ToList())
         {
             Deliver(outbox.Outcome(key)!);
         }
