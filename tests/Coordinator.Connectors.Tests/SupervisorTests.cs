@@ -408,6 +408,33 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
     }
 
     [Fact]
+    public async Task ConnectorsExtension_StartsEachConnectorUnderABackoffSupervisor_DeliversThroughAnAddedRoute_AndStartsOncePerSystem()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var connectors = ConnectorsExtension.Start(Sys, new Dictionary<string, IConnector> { ["payments"] = Payments(Policy()) }, time: time);
+        var region = CreateTestProbe();
+        connectors.AddRoute("orders", region.Ref);
+
+        Assert.Same(connectors, ConnectorsExtension.Find(Sys));
+        Assert.Equal(["payments"], connectors.Names);
+        Assert.Same(time, connectors.Time);
+        Assert.Null(connectors.Supervisor("crm"));
+        var payments = connectors.Supervisor("payments")!;
+        Assert.Equal("/user/connector-payments", payments.Path.ToStringWithoutAddress());
+        Assert.Throws<InvalidOperationException>(() => ConnectorsExtension.Start(Sys, new Dictionary<string, IConnector>()));
+        Assert.Throws<ArgumentException>(() => connectors.AddRoute("orders/x", region.Ref));
+
+        var entity = CreateTestProbe();
+        payments.Tell(new Execute(Charge("via-route", 5) with { ReplyTo = "orders/via-route" }), entity.Ref);
+        await entity.ExpectMsgAsync<ActionAccepted>(Patience);
+        var envelope = await region.ExpectMsgAsync<ShardingEnvelope>(Patience);
+        Assert.Equal("via-route", envelope.EntityId);
+        Assert.True(Assert.IsType<ActionSucceeded>(envelope.Message).Verified);
+        var circuit = await AskAsync<CircuitView>(payments, GetCircuit.Instance);
+        Assert.Equal((CircuitState.Closed, time.GetUtcNow()), (circuit.State, circuit.Since)); // closed since it started, on the extension's clock
+    }
+
+    [Fact]
     public void Protocol_EveryMessage_GoesThroughTheCoordinatorSerializer_AndRoundTrips()
     {
         var request = Charge("wire", 1) with { ReplyTo = "orders/wire" };
