@@ -1,12 +1,15 @@
-using Coordinator.Actors;
-using Coordinator.Actors.Persistence;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Journal;
 
 namespace Coordinator.Connectors;
 
 /// <summary>
 /// One connector's supervisor: its outbox, bulkhead, rate limit, retries and circuit, as one
-/// persistent actor (<c>connector-{name}</c>).
+/// Akka.NET persistent actor (persistence id <c>connector-{name}</c>).
 /// <list type="bullet">
 /// <item><b>Outbox.</b> An action is journaled as accepted before its first call and as completed
 /// with its outcome after. A request whose key is pending joins it; one whose key completed is
@@ -25,10 +28,11 @@ namespace Coordinator.Connectors;
 /// <item><b>Transient lane.</b> Retried with exponential backoff and full jitter (or after the
 /// system's <c>Retry-After</c>, at most <see cref="ConnectorPolicy.MaxRetryAfter"/>; see
 /// <see cref="RetryDelay"/>) up to <see cref="ConnectorPolicy.MaxAttempts"/>, then handed to
-/// <see cref="ConnectorPolicy.WhenRetriesExhausted"/>.</item>
-/// <item><b>Delivery.</b> A request with a <see cref="ConnectorRequest.ReplyTo"/> is answered
+/// <see cref="ConnectorPolicy.WhenRetriesExhausted"/>. The waits run on the supervisor's
+/// <see cref="TimeProvider"/>.</item>
+/// <item><b>Delivery.</b> A request with a <see cref="ConnectorRequest.ReplyTo"/> (<c>{route}/{entity id}</c>) is answered
 /// <see cref="ActionAccepted"/> once journaled; its outcome goes to that entity through its
-/// region, and again every <see cref="ConnectorPolicy.RedeliverAfter"/> and after a restart,
+/// route's shard region (a <see cref="ShardingEnvelope"/>), and again every <see cref="ConnectorPolicy.RedeliverAfter"/> and after a restart,
 /// until the entity acknowledges it (<see cref="ActionOutcomeReceived"/>). So an entity that
 /// sleeps, restarts or crashes still learns every outcome, and learns it once in effect.</item>
 /// <item><b>Data lane.</b> Completed as failed and answered with <see cref="ActionFailed"/>: the
@@ -36,43 +40,66 @@ namespace Coordinator.Connectors;
 /// <item><b>Infrastructure lane.</b> <see cref="ConnectorPolicy.CircuitFailureThreshold"/> failed
 /// attempts in a row open the circuit (a journaled event). Actions then stay queued, durably,
 /// in order; after <see cref="ConnectorPolicy.BreakDuration"/> the head of the queue runs as a
-/// probe; its success closes the circuit (journaled with the time to recovery) and the queue
+/// probe (journaled: half-open); its failure re-opens the circuit (journaled), its success closes it (journaled with the time to recovery) and the queue
 /// drains one at a time, in order, at <see cref="ConnectorPolicy.DrainPerSecond"/>.</item>
+/// <item><b>Operators.</b> <see cref="ReorderQueue"/> and <see cref="DrainQueue"/> are journaled with
+/// <c>caused_by = operator:{name}</c>.</item>
 /// </list>
+/// Recovery is the fold of the journal (<see cref="ConnectorState"/>), from the latest snapshot
+/// (saved every <see cref="ConnectorPolicy.SnapshotEvery"/> events). A failed journal write stops
+/// the actor; its <see cref="Akka.Pattern.BackoffSupervisor"/> (see <see cref="ConnectorsExtension"/>) starts it again.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An actor's end of life is PostStop, which disposes the token.")]
-public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
+public sealed class ConnectorSupervisor : UntypedPersistentActor, IWithTimers
 {
     private readonly IConnector _connector;
     private readonly ConnectorPolicy _policy;
     private readonly ConnectorMetrics _metrics;
-    private readonly Random? _jitter;
-    private readonly List<ConnectorRequest> _pending = [];
+    private readonly TimeProvider _time;
+    private readonly Func<string, IActorRef?>? _routes;
+    private readonly Func<double> _jitter;
+    private readonly ConnectorState _state;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    // What lives only as long as this incarnation; recovery need not rebuild it.
     private readonly HashSet<string> _started = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ConnectorActionCompleted> _completed = new(StringComparer.Ordinal);
-    private readonly Queue<string> _acknowledgedOrder = new();
-    private readonly HashSet<string> _acknowledged = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<IActorRef>> _waiters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (ConnectorActionCompleted Outcome, long SentAt)> _undelivered = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _unroutable = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(ConnectorRequest Request, IActorRef Sender)>> _accepting = new(StringComparer.Ordinal);
-    private CircuitState _state = CircuitState.Closed;
-    private DateTimeOffset _since;
-    private DateTimeOffset _openedAt;
-    private int _opened;
-    private TimeSpan? _lastRecovery;
+    private readonly HashSet<string> _acknowledging = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _sentAt = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unroutable = new(StringComparer.Ordinal);
     private int _consecutiveFailures;
-    private bool _draining;
+    private bool _resuming;
     private long _nextStart;
+    private readonly DateTimeOffset _startedAt;
     private CancellationTokenSource _circuitToken = new();
 
-    /// <summary>Creates the supervisor of <paramref name="connector"/>; <paramref name="jitter"/> draws the retry jitter (seed it for reproducible tests; default: <see cref="Random.Shared"/>).</summary>
-    public ConnectorSupervisor(IConnector connector, ConnectorMetrics metrics, Random? jitter = null)
+    /// <summary>
+    /// Creates the supervisor of <paramref name="connector"/>.
+    /// </summary>
+    /// <param name="connector">The connector.</param>
+    /// <param name="metrics">The instruments.</param>
+    /// <param name="time">Timestamps, the rate limiter and the retries' waits; default <see cref="TimeProvider.System"/>.</param>
+    /// <param name="jitter">Draws the retry jitter (seed it for reproducible tests); default <see cref="Random.Shared"/>.</param>
+    /// <param name="routes">Finds the region of a route; default: the routes of <see cref="ConnectorsExtension.Find"/>.</param>
+    public ConnectorSupervisor(IConnector connector, ConnectorMetrics metrics, TimeProvider? time = null, Random? jitter = null, Func<string, IActorRef?>? routes = null)
     {
-        _jitter = jitter;
+        ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(metrics);
         _connector = connector;
         _policy = connector.Policy;
         _metrics = metrics;
+        _time = time ?? TimeProvider.System;
+        _routes = routes;
+        _state = new ConnectorState(_policy.OutboxWindow);
+        _startedAt = _time.GetUtcNow(); // a circuit that never opened has been closed since this start
+        _jitter = jitter is null ? Random.Shared.NextDouble : () =>
+        {
+            lock (jitter)
+            {
+                return jitter.NextDouble();
+            }
+        };
     }
 
     /// <inheritdoc />
@@ -81,126 +108,99 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     /// <inheritdoc />
     public override string PersistenceId => $"connector-{_connector.Name}";
 
-    private TimeProvider Time => Context.System.TimeProvider;
+    /// <summary>Props for the supervisor of <paramref name="connector"/> (see the constructor for the parameters).</summary>
+    public static Props Props(IConnector connector, ConnectorMetrics metrics, TimeProvider? time = null, Random? jitter = null, Func<string, IActorRef?>? routes = null)
+        => Akka.Actor.Props.Create(() => new ConnectorSupervisor(connector, metrics, time, jitter, routes));
 
-    private Microsoft.Extensions.Logging.ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Connectors");
+    private IReadOnlyList<ConnectorRequest> Pending => _state.Outbox.Pending;
 
-    /// <summary>Props for the supervisor of <paramref name="connector"/>; <paramref name="jitter"/> draws the retry jitter (default: <see cref="Random.Shared"/>).</summary>
-    public static Props Props(IConnector connector, ConnectorMetrics metrics, Random? jitter = null) => Coordinator.Actors.Props.Create(() => new ConnectorSupervisor(connector, metrics, jitter));
-
-    /// <summary>Every <see cref="ConnectorPolicy.SnapshotEvery"/> events the outbox, the queue and the circuit are saved, so recovery replays only what followed.</summary>
-    protected override int SnapshotEvery => _policy.SnapshotEvery;
+    private ConnectorCircuit Circuit => _state.Circuit;
 
     /// <inheritdoc />
-    protected override object? SnapshotState()
-        => new ConnectorSnapshot([.. _pending], [.. _acknowledgedOrder.Select(k => _completed[k])], [.. _undelivered.Values.Select(u => u.Outcome)], _state == CircuitState.HalfOpen ? CircuitState.Open : _state, _since, _openedAt, _opened, _lastRecovery, _draining); // a probe in flight is not state: recovery probes again
-
-    /// <inheritdoc />
-    protected override bool ReceiveRecover(object message)
+    protected override void OnRecover(object message)
     {
         switch (message)
         {
             case SnapshotOffer { Snapshot: ConnectorSnapshot snapshot }:
-                Restore(snapshot);
-                return true;
+                _state.Restore(snapshot);
+                break;
             case RecoveryCompleted:
-                _metrics.ObserveQueue(_connector.Name, () => _pending.Count);
-                Timers.StartPeriodicTimer("redeliver", Redeliver.Instance, _policy.RedeliverAfter);
-                RedeliverDue(all: true);
-                if (_since == default)
-                {
-                    _since = Time.GetUtcNow(); // closed since this start
-                }
-
-                if (_state == CircuitState.Open)
-                {
-                    Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
-                }
-                else
-                {
-                    // Pending after a crash: run again under the same key; the system applies it once.
-                    _draining = _pending.Count > 0;
-                    Dispatch();
-                }
-
-                return true;
+                Recovered();
+                break;
             default:
-                Apply(message);
-                return true;
+                _state.Apply(message);
+                break;
+        }
+    }
+
+    private void Recovered()
+    {
+        _metrics.ObserveQueue(_connector.Name, () => Pending.Count);
+        Timers.StartPeriodicTimer("redeliver", Redeliver.Instance, _policy.RedeliverAfter);
+        RedeliverDue(all: true);
+        switch (Circuit.State)
+        {
+            case CircuitState.Open:
+                // The break runs from when the circuit (re-)opened, as journaled.
+                var left = Circuit.Since + _policy.BreakDuration - _time.GetUtcNow();
+                Timers.StartSingleTimer("probe", Probe.Instance, left < TimeSpan.Zero ? TimeSpan.Zero : left > _policy.BreakDuration ? _policy.BreakDuration : left);
+                break;
+            default:
+                // Pending after a crash: run again under the same key, one at a time in order; the
+                // system applies each once. Half-open: the probe was lost with the incarnation, so
+                // the head of the queue is tried again as the probe.
+                _resuming = Pending.Count > 0;
+                Dispatch();
+                break;
         }
     }
 
     /// <inheritdoc />
-    protected override bool ReceiveCommand(object message)
+    protected override void OnCommand(object message)
     {
         switch (message)
         {
             case Execute { Request: var request }:
                 Accept(request, Sender);
-                return true;
+                break;
             case AttemptsDone done:
                 Done(done);
-                return true;
+                break;
             case AttemptFailed failed:
-                AttemptFailedSignal(failed);
-                return true;
+                OnAttemptFailed(failed);
+                break;
             case Tick:
                 Dispatch();
-                return true;
+                break;
             case ActionOutcomeReceived { IdempotencyKey: var received }:
-                if (_undelivered.Remove(received))
-                {
-                    // Until written, the outcome stays in the outbox (in _completed), so a repeat is still answered from it.
-                    PersistAsync(new ConnectorActionDelivered(received), Apply);
-                }
-
-                return true;
+                Acknowledge(received);
+                break;
             case Redeliver:
                 RedeliverDue(all: false);
-                return true;
+                break;
             case SaveSnapshotSuccess:
-                return true;
+                break;
             case SaveSnapshotFailure failure:
-                ConnectorLog.SnapshotFailed(Logger, failure.Cause, _connector.Name, failure.SequenceNr);
-                return true;
+                _log.Warning(failure.Cause, "Connector {0}: saving the snapshot at event {1} failed; recovery replays more events until the next one succeeds", _connector.Name, failure.Metadata.SequenceNr);
+                break;
             case Probe:
-                if (_state == CircuitState.Open)
-                {
-                    _state = CircuitState.HalfOpen;
-                    _since = Time.GetUtcNow();
-                    if (_circuitToken.IsCancellationRequested)
-                    {
-                        _circuitToken.Dispose();
-                        _circuitToken = new CancellationTokenSource();
-                    }
-
-                    Dispatch();
-                }
-
-                return true;
+                OnProbe();
+                break;
             case GetQueue:
-                Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self);
-                return true;
+                Sender.Tell(new QueueView(_connector.Name, [.. Pending]), Self);
+                break;
             case GetCircuit:
-                Sender.Tell(Circuit(), Self);
-                return true;
+                Sender.Tell(View(), Self);
+                break;
             case ReorderQueue reorder:
-                Persist(new ConnectorQueueReordered(reorder.Keys, reorder.Operator), e => { Apply(e); Sender.Tell(new QueueView(_connector.Name, [.. _pending]), Self); }, new PersistOptions(CausedBy: Actor.Operator(reorder.Operator)));
-                return true;
+                Reorder(reorder, Sender);
+                break;
             case DrainQueue drain:
-                Persist(new ConnectorDrainRequested(drain.Operator), _ =>
-                {
-                    if (_state == CircuitState.Open)
-                    {
-                        Timers.Cancel("probe");
-                        Self.Tell(Probe.Instance, Self);
-                    }
-
-                    Sender.Tell(Circuit(), Self);
-                }, new PersistOptions(CausedBy: Actor.Operator(drain.Operator)));
-                return true;
+                Drain(drain, Sender);
+                break;
             default:
-                return false;
+                Unhandled(message);
+                break;
         }
     }
 
@@ -212,62 +212,10 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         base.PostStop();
     }
 
-    private void Accept(ConnectorRequest request, IActorRef sender)
-    {
-        var key = request.IdempotencyKey;
-        if (_completed.TryGetValue(key, out var completed))
-        {
-            _metrics.DuplicatePrevented(_connector.Name);
-            if (request.ReplyTo is not null)
-            {
-                sender.Tell(new ActionAccepted(key), Self);
-            }
-
-            sender.Tell(Reply(completed), Self);
-            return;
-        }
-
-        if (PositionOf(key) >= 0)
-        {
-            _metrics.DuplicatePrevented(_connector.Name);
-            Joined(request, sender);
-            return;
-        }
-
-        if (_accepting.TryGetValue(key, out var joining))
-        {
-            _metrics.DuplicatePrevented(_connector.Name);
-            joining.Add((request, sender));
-            return;
-        }
-
-        if (_pending.Count + _accepting.Count >= _policy.MaxWaiting)
-        {
-            sender.Tell(new ActionFailed(key, FailureClass.Transient, "busy", $"{_connector.Name} has {_pending.Count} actions waiting", "the connector is saturated; retry later or raise Policy:MaxWaiting", null), Self);
-            return;
-        }
-
-        // PersistAsync: the supervisor goes on taking requests while this one is written, so the
-        // journal writes many in one batch; requests for the same key meanwhile join it.
-        _accepting[key] = [(request, sender)];
-        PersistAsync(new ConnectorActionAccepted(request), e =>
-        {
-            Apply(e);
-            if (_accepting.Remove(key, out var callers))
-            {
-                foreach (var (r, s) in callers)
-                {
-                    Joined(r, s);
-                }
-            }
-
-            Dispatch();
-        });
-    }
-
     /// <summary>The journal refused an event (nothing written): an accept is answered as busy, a completion runs again later under the same key.</summary>
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
+        ArgumentNullException.ThrowIfNull(cause);
         switch (@event)
         {
             case ConnectorActionAccepted { Request.IdempotencyKey: var key } when _accepting.Remove(key, out var callers):
@@ -281,10 +229,90 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 _started.Remove(key);
                 Timers.StartSingleTimer("rate", Tick.Instance, _policy.BaseDelay);
                 break;
+            case ConnectorActionDelivered { IdempotencyKey: var key }:
+                _acknowledging.Remove(key); // the entity will acknowledge again on the next delivery
+                break;
             default:
                 base.OnPersistRejected(cause, @event, sequenceNr);
                 break;
         }
+    }
+
+    /// <summary>Persists <paramref name="event"/>, folds it, then runs <paramref name="then"/>; snapshots when due.</summary>
+    private void Record<TEvent>(TEvent @event, Action<TEvent>? then = null, bool async = false, string? causedBy = null)
+        where TEvent : notnull
+    {
+        object written = causedBy is null ? @event : new Audited(@event, causedBy);
+        void Handler(object _)
+        {
+            _state.Apply(@event);
+            then?.Invoke(@event);
+            if (_policy.SnapshotEvery > 0 && LastSequenceNr % _policy.SnapshotEvery == 0)
+            {
+                SaveSnapshot(_state.ToSnapshot());
+            }
+        }
+
+        if (async)
+        {
+            PersistAsync(written, Handler);
+        }
+        else
+        {
+            Persist(written, Handler);
+        }
+    }
+
+    private void Accept(ConnectorRequest request, IActorRef sender)
+    {
+        var key = request.IdempotencyKey;
+        if (_state.Outbox.Outcome(key) is { } completed)
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            if (request.ReplyTo is not null)
+            {
+                sender.Tell(new ActionAccepted(key), Self);
+            }
+
+            sender.Tell(Reply(completed), Self);
+            return;
+        }
+
+        if (_state.Outbox.PositionOf(key) >= 0)
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            Joined(request, sender);
+            return;
+        }
+
+        if (_accepting.TryGetValue(key, out var joining))
+        {
+            _metrics.DuplicatePrevented(_connector.Name);
+            joining.Add((request, sender));
+            return;
+        }
+
+        if (Pending.Count + _accepting.Count >= _policy.MaxWaiting)
+        {
+            sender.Tell(new ActionFailed(key, FailureClass.Transient, "busy", $"{_connector.Name} has {Pending.Count} actions waiting", "the connector is saturated; retry later or raise Policy:MaxWaiting", null), Self);
+            return;
+        }
+
+        // PersistAsync: the supervisor goes on taking requests while this one is written, so the
+        // journal writes many in one batch; requests for the same key meanwhile join it.
+        _accepting[key] = [(request, sender)];
+        Record(new ConnectorActionAccepted(request), _ =>
+        {
+            if (_accepting.Remove(key, out var callers))
+            {
+                foreach (var (r, s) in callers)
+                {
+                    Joined(r, s);
+                }
+            }
+
+            Dispatch();
+        }, async: true);
     }
 
     /// <summary>The caller of a pending action waits for it; an entity is also told it is accepted (its outcome will be delivered to its ReplyTo).</summary>
@@ -297,16 +325,11 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             sender.Tell(new ActionAccepted(key), Self);
         }
 
-        if (_state != CircuitState.Closed)
+        if (Circuit.State != CircuitState.Closed)
         {
-            sender.Tell(new ActionQueued(key, PositionOf(key)), Self);
+            sender.Tell(new ActionQueued(key, _state.Outbox.PositionOf(key)), Self);
         }
     }
-
-    private CircuitView Circuit() => new(_connector.Name, _state, _since, _opened, _lastRecovery, _pending.Count, _started.Count);
-
-    /// <summary>Where <paramref name="key"/> stands in the queue; -1 when it is not queued.</summary>
-    private int PositionOf(string key) => _pending.FindIndex(p => p.IdempotencyKey == key);
 
     private void Wait(string key, IActorRef sender)
     {
@@ -315,25 +338,62 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             _waiters[key] = list = [];
         }
 
-        if (!sender.Equals(Self))
+        if (!sender.Equals(Self) && !sender.IsNobody())
         {
             list.Add(sender);
+        }
+    }
+
+    private CircuitView View() => new(_connector.Name, Circuit.State, Circuit.Since == default ? _startedAt : Circuit.Since, Circuit.Opened, Circuit.LastRecovery, Pending.Count, _started.Count);
+
+    private void Reorder(ReorderQueue reorder, IActorRef sender)
+        => Record(new ConnectorQueueReordered(reorder.Keys, reorder.Operator), _ => sender.Tell(new QueueView(_connector.Name, [.. Pending]), Self), causedBy: Operator(reorder.Operator));
+
+    private void Drain(DrainQueue drain, IActorRef sender)
+        => Record(new ConnectorDrainRequested(drain.Operator), _ =>
+        {
+            if (Circuit.State == CircuitState.Open)
+            {
+                Timers.Cancel("probe");
+                Self.Tell(Probe.Instance, Self);
+            }
+
+            sender.Tell(View(), Self);
+        }, causedBy: Operator(drain.Operator));
+
+    private static string Operator(string name) => "operator:" + name;
+
+    private void OnProbe()
+    {
+        if (Circuit.OnBreakOver(_time.GetUtcNow()) is { } halfOpened)
+        {
+            Record(halfOpened, _ =>
+            {
+                if (_circuitToken.IsCancellationRequested)
+                {
+                    _circuitToken.Dispose();
+                    _circuitToken = new CancellationTokenSource();
+                }
+
+                Dispatch();
+            });
         }
     }
 
     /// <summary>Starts what the circuit, the bulkhead and the rate allow, in queue order.</summary>
     private void Dispatch()
     {
-        var limit = _state switch
+        var inOrder = Circuit.Draining || _resuming;
+        var limit = Circuit.State switch
         {
             CircuitState.Open => 0,
             CircuitState.HalfOpen => 1, // the probe
-            _ when _draining => 1, // a recovered queue drains one at a time, in order
+            _ when inOrder => 1, // a recovered queue drains one at a time, in order
             _ => _policy.MaxConcurrentCalls,
         };
-        var rate = _draining || _state == CircuitState.HalfOpen ? _policy.DrainPerSecond : _policy.RatePerSecond;
-        var interval = (long)(Time.TimestampFrequency / rate);
-        foreach (var request in _pending)
+        var rate = inOrder || Circuit.State == CircuitState.HalfOpen ? _policy.DrainPerSecond : _policy.RatePerSecond;
+        var interval = (long)(_time.TimestampFrequency / rate);
+        foreach (var request in Pending)
         {
             if (_started.Count >= limit)
             {
@@ -345,43 +405,31 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
                 continue;
             }
 
-            var now = Time.GetTimestamp();
+            var now = _time.GetTimestamp();
             if (now < _nextStart)
             {
-                Timers.StartSingleTimer("rate", Tick.Instance, TimeSpan.FromSeconds((_nextStart - now) / (double)Time.TimestampFrequency));
+                Timers.StartSingleTimer("rate", Tick.Instance, TimeSpan.FromSeconds((_nextStart - now) / (double)_time.TimestampFrequency));
                 return;
             }
 
             _nextStart = Math.Max(now, _nextStart) + interval;
             _started.Add(request.IdempotencyKey);
-            Start(request, probe: _state == CircuitState.HalfOpen);
+            Start(request, probe: Circuit.State == CircuitState.HalfOpen);
         }
 
-        if (_started.Count == 0 && _pending.Count == 0)
+        if (_started.Count == 0 && Pending.Count == 0)
         {
-            _draining = false;
+            _resuming = false;
         }
     }
 
     private void Start(ConnectorRequest request, bool probe)
     {
         var self = Self;
-        var connector = _connector;
-        var policy = _policy;
-        var metrics = _metrics;
-        var time = Time;
-        var circuit = _circuitToken.Token;
-        var jitter = _jitter;
-        Func<double> sample = jitter is null ? Random.Shared.NextDouble : () =>
-        {
-            lock (jitter)
-            {
-                return jitter.NextDouble();
-            }
-        };
+        var (connector, policy, metrics, time, jitter, circuit) = (_connector, _policy, _metrics, _time, _jitter, _circuitToken.Token);
         _ = Task.Run(async () =>
         {
-            var result = await RunAsync(connector, policy, metrics, time, sample, request, self, probe ? 1 : policy.MaxAttempts, circuit).ConfigureAwait(false);
+            var result = await RunAsync(connector, policy, metrics, time, jitter, request, self, probe ? 1 : policy.MaxAttempts, circuit).ConfigureAwait(false);
             self.Tell(result, self);
         });
     }
@@ -449,25 +497,26 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         return new ConnectorException(lane, connector.Name, request.Operation, "circuit-open", "the circuit opened while the action was being retried", fix);
     }
 
-    private void AttemptFailedSignal(AttemptFailed failed)
+    private void OnAttemptFailed(AttemptFailed failed)
     {
         _metrics.AttemptFailed(_connector.Name, failed.Failure.FailureClass, failed.Failure.Outcome);
-        if (++_consecutiveFailures >= _policy.CircuitFailureThreshold && _state == CircuitState.Closed)
+        if (++_consecutiveFailures >= _policy.CircuitFailureThreshold && Circuit.OnFailure(_time.GetUtcNow(), failed.Failure) is { } opened)
         {
-            Open(failed.Failure);
+            Open(opened);
         }
     }
 
-    private void Open(ConnectorException cause)
+    /// <summary>Journals the circuit's opening (or re-opening after a failed probe); retries in flight stop, the queue waits out the break.</summary>
+    private void Open<TEvent>(TEvent opened)
+        where TEvent : notnull
     {
         _circuitToken.Cancel();
-        Persist(new ConnectorCircuitOpened(Time.GetUtcNow(), cause.Outcome, cause.Message), e =>
+        Record(opened, _ =>
         {
-            Apply(e);
             Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
             foreach (var (key, waiters) in _waiters)
             {
-                var position = PositionOf(key);
+                var position = _state.Outbox.PositionOf(key);
                 foreach (var waiter in waiters)
                 {
                     waiter.Tell(new ActionQueued(key, position), Self);
@@ -479,17 +528,13 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
     private void Done(AttemptsDone done)
     {
         var key = done.Request.IdempotencyKey;
+        var now = _time.GetUtcNow();
         if (done.Response is { } response)
         {
             _consecutiveFailures = 0;
-            if (_state == CircuitState.HalfOpen)
+            if (Circuit.OnSuccess(now) is { } closed)
             {
-                var now = Time.GetUtcNow();
-                Persist(new ConnectorCircuitClosed(now, now - _openedAt), e =>
-                {
-                    Apply(e);
-                    _metrics.Recovered(_connector.Name, e.TimeToRecovery);
-                });
+                Record(closed, e => _metrics.Recovered(_connector.Name, e.TimeToRecovery));
             }
 
             Complete(new ConnectorActionCompleted(key, true, response.Status, response.Output, done.Verified, done.Attempts, null, null, null, null, done.Request.ReplyTo));
@@ -501,15 +546,14 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
         {
             _started.Remove(key);
             // Stays queued at its place. The circuit is open or opening; a failed probe re-opens it.
-            if (_state == CircuitState.HalfOpen)
+            switch (Circuit.OnInfrastructureFailure(now, failure))
             {
-                _state = CircuitState.Open;
-                _since = Time.GetUtcNow();
-                Timers.StartSingleTimer("probe", Probe.Instance, _policy.BreakDuration);
-            }
-            else if (_state == CircuitState.Closed)
-            {
-                Open(failure);
+                case ConnectorProbeFailed reopened:
+                    Open(reopened);
+                    break;
+                case ConnectorCircuitOpened opened:
+                    Open(opened);
+                    break;
             }
 
             return;
@@ -521,10 +565,9 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
 
     /// <summary>Journals an outcome; the action holds its bulkhead slot (and stays pending) until it is written.</summary>
     private void Complete(ConnectorActionCompleted completed)
-        => PersistAsync(completed, e =>
+        => Record(completed, e =>
         {
             _started.Remove(e.IdempotencyKey);
-            Apply(e);
             if (_waiters.Remove(e.IdempotencyKey, out var waiters) && e.ReplyTo is null)
             {
                 var reply = Reply(e);
@@ -540,31 +583,49 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             }
 
             Dispatch();
-        });
+        }, async: true);
+
+    /// <summary>The entity has journaled the outcome: journal that (the outcome stays in the outbox until then, so a repeat is still answered from it).</summary>
+    private void Acknowledge(string key)
+    {
+        if (_state.Outbox.IsUndelivered(key) && _acknowledging.Add(key))
+        {
+            Record(new ConnectorActionDelivered(key), e =>
+            {
+                _acknowledging.Remove(e.IdempotencyKey);
+                _sentAt.Remove(e.IdempotencyKey);
+            }, async: true);
+        }
+    }
 
     /// <summary>Sends an outcome to the entity that asked for it, through its route's region (which starts the entity if needed).</summary>
     private void Deliver(ConnectorActionCompleted outcome)
     {
-        _undelivered[outcome.IdempotencyKey] = (outcome, Time.GetTimestamp());
-        var slash = outcome.ReplyTo!.IndexOf('/', StringComparison.Ordinal);
-        var route = slash > 0 ? outcome.ReplyTo[..slash] : outcome.ReplyTo;
-        if (slash > 0 && ConnectorsExtension.Find(Context.System)?.Route(route) is { } region)
+        _sentAt[outcome.IdempotencyKey] = _time.GetTimestamp();
+        var replyTo = outcome.ReplyTo!;
+        var slash = replyTo.IndexOf('/', StringComparison.Ordinal);
+        var route = slash > 0 ? replyTo[..slash] : replyTo;
+        var region = slash > 0 ? (_routes ?? DefaultRoutes)(route) : null;
+        if (region is not null)
         {
-            region.Tell(new Coordinator.Actors.Sharding.ShardEnvelope(outcome.ReplyTo[(slash + 1)..], Reply(outcome)), Self);
+            region.Tell(new ShardingEnvelope(replyTo[(slash + 1)..], Reply(outcome)), Self);
         }
         else if (_unroutable.Add(route))
         {
-            ConnectorLog.Unroutable(Logger, _connector.Name, outcome.IdempotencyKey, outcome.ReplyTo);
+            _log.Warning("Connector {0}: the outcome of {1} is for {2}, whose route is not registered (ConnectorsExtension.AddRoute); it stays in the outbox and is delivered again every RedeliverAfter", _connector.Name, outcome.IdempotencyKey, replyTo);
         }
     }
 
-    /// <summary>Delivers again the outcomes not acknowledged within <see cref="ConnectorPolicy.RedeliverAfter"/> (all of them after recovery), at most 1,000 at a time.</summary>
+    private IActorRef? DefaultRoutes(string route) => ConnectorsExtension.Find(Context.System)?.Route(route);
+
+    /// <summary>Delivers again the outcomes not acknowledged within <see cref="ConnectorPolicy.RedeliverAfter"/> (all of them after recovery; none whose acknowledgement is being journaled), at most 1,000 at a time.</summary>
     private void RedeliverDue(bool all)
     {
-        var due = Time.GetTimestamp() - (long)(_policy.RedeliverAfter.TotalSeconds * Time.TimestampFrequency);
-        foreach (var (outcome, _) in _undelivered.Values.Where(u => all || u.SentAt <= due).Take(1_000).ToList())
+        var due = _time.GetTimestamp() - (long)(_policy.RedeliverAfter.TotalSeconds * _time.TimestampFrequency);
+        var outbox = _state.Outbox;
+        foreach (var key in outbox.Undelivered.Where(k => !_acknowledging.Contains(k) && (all || _sentAt.GetValueOrDefault(k) <= due)).Take(1_000).ToList())
         {
-            Deliver(outcome);
+            Deliver(outbox.Outcome(key)!);
         }
     }
 
@@ -573,115 +634,22 @@ public sealed class ConnectorSupervisor : PersistentActor, IWithTimers
             ? new ActionSucceeded(c.IdempotencyKey, c.Status ?? 0, c.Output ?? [], c.Verified, c.Attempts)
             : new ActionFailed(c.IdempotencyKey, c.Class ?? FailureClass.Data, c.Outcome ?? "unknown", c.Message ?? "", c.Fix ?? "", c.Status);
 
-    private void Apply(object @event)
-    {
-        switch (@event)
-        {
-            case ConnectorActionAccepted accepted:
-                _pending.Add(accepted.Request);
-                break;
-            case ConnectorActionCompleted completed:
-                _pending.RemoveAll(p => p.IdempotencyKey == completed.IdempotencyKey);
-                _completed[completed.IdempotencyKey] = completed;
-                if (completed.ReplyTo is not null)
-                {
-                    _undelivered[completed.IdempotencyKey] = (completed, 0); // the entity may ask for it until it acknowledges
-                }
-                else
-                {
-                    Acknowledged(completed.IdempotencyKey); // its caller was answered directly
-                }
+    // The actor's own messages never leave it, so they skip serialize-messages' check.
+    private sealed record AttemptsDone(ConnectorRequest Request, ConnectorResponse? Response, bool Verified, int Attempts, ConnectorException? Failure) : INoSerializationVerificationNeeded;
 
-                break;
-            case ConnectorCircuitOpened opened:
-                _state = CircuitState.Open;
-                _since = _openedAt = opened.At;
-                _opened++;
-                _draining = false;
-                break;
-            case ConnectorCircuitClosed closed:
-                _state = CircuitState.Closed;
-                _since = closed.At;
-                _lastRecovery = closed.TimeToRecovery;
-                _consecutiveFailures = 0;
-                _draining = true;
-                break;
-            case ConnectorActionDelivered delivered:
-                _undelivered.Remove(delivered.IdempotencyKey);
-                Acknowledged(delivered.IdempotencyKey);
-                break;
-            case ConnectorQueueReordered reordered:
-                var first = reordered.Keys.Select(k => _pending.Find(p => p.IdempotencyKey == k)).OfType<ConnectorRequest>().ToList();
-                var rest = _pending.Where(p => !first.Contains(p)).ToList();
-                _pending.Clear();
-                _pending.AddRange(first);
-                _pending.AddRange(rest);
-                break;
-        }
-    }
+    private sealed record AttemptFailed(ConnectorException Failure) : INoSerializationVerificationNeeded;
 
-    /// <summary>
-    /// <paramref name="key"/>'s outcome is acknowledged (or was answered directly): it joins the window of
-    /// <see cref="ConnectorPolicy.OutboxWindow"/> acknowledged outcomes, and the oldest beyond it are
-    /// forgotten. Outcomes not yet acknowledged are never in the window, so never forgotten.
-    /// </summary>
-    private void Acknowledged(string key)
-    {
-        if (_completed.ContainsKey(key) && _acknowledged.Add(key))
-        {
-            _acknowledgedOrder.Enqueue(key);
-        }
-
-        while (_acknowledgedOrder.Count > _policy.OutboxWindow)
-        {
-            var oldest = _acknowledgedOrder.Dequeue();
-            _acknowledged.Remove(oldest);
-            if (!_undelivered.ContainsKey(oldest))
-            {
-                _completed.Remove(oldest);
-            }
-        }
-    }
-
-    private void Restore(ConnectorSnapshot snapshot)
-    {
-        _pending.Clear();
-        _pending.AddRange(snapshot.Pending);
-        _completed.Clear();
-        _acknowledged.Clear();
-        _acknowledgedOrder.Clear();
-        _undelivered.Clear();
-        foreach (var outcome in snapshot.Undelivered)
-        {
-            _completed[outcome.IdempotencyKey] = outcome;
-            _undelivered[outcome.IdempotencyKey] = (outcome, 0);
-        }
-
-        // Snapshots before the window counted only acknowledged outcomes listed undelivered ones here too; they stay unacknowledged.
-        foreach (var completed in snapshot.Completed.Where(c => !_undelivered.ContainsKey(c.IdempotencyKey)))
-        {
-            _completed[completed.IdempotencyKey] = completed;
-            Acknowledged(completed.IdempotencyKey);
-        }
-
-        (_state, _since, _openedAt, _opened, _lastRecovery, _draining) = (snapshot.State, snapshot.Since, snapshot.OpenedAt, snapshot.Opened, snapshot.LastRecovery, snapshot.Draining);
-    }
-
-    private sealed record AttemptsDone(ConnectorRequest Request, ConnectorResponse? Response, bool Verified, int Attempts, ConnectorException? Failure);
-
-    private sealed record AttemptFailed(ConnectorException Failure);
-
-    private sealed class Tick
+    private sealed class Tick : INoSerializationVerificationNeeded
     {
         public static readonly Tick Instance = new();
     }
 
-    private sealed class Probe
+    private sealed class Probe : INoSerializationVerificationNeeded
     {
         public static readonly Probe Instance = new();
     }
 
-    private sealed class Redeliver
+    private sealed class Redeliver : INoSerializationVerificationNeeded
     {
         public static readonly Redeliver Instance = new();
     }

@@ -14,7 +14,7 @@ namespace Coordinator.Host;
 /// down through its coordinated shutdown when the host stops (SIGTERM, Ctrl+C), so actors finish
 /// their in-flight work before the process exits.
 /// </summary>
-internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, IOptions<JournalOptions> journalOptions, IConfiguration configuration, ConnectorRegistry connectorKinds, ILoggerFactory loggerFactory, TimeProvider time, ILogger<ActorSystemService> logger)
+internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, IOptions<JournalOptions> journalOptions, IConfiguration configuration, ConnectorRegistry connectorKinds, ILoggerFactory loggerFactory, TimeProvider time, IServiceProvider services, ILogger<ActorSystemService> logger)
     : IHostedService, IAsyncDisposable
 {
     private NpgsqlDataSource? _dataSource;
@@ -52,7 +52,8 @@ internal sealed class ActorSystemService(IOptions<CoordinatorOptions> options, I
             "postgres" => $"schema {journal.PostgresSchema}",
             _ => "in memory; events are lost when the process exits",
         });
-        ConnectorsExtension.Start(System, connectors);
+        // The connectors run on the Akka.NET system (resolved here: their settings are validated first).
+        ConnectorsExtension.Start(services.GetRequiredService<Akka.Actor.ActorSystem>(), connectors, time: time);
         logger.ConnectorsStarted(connectors.Count, string.Join(", ", connectors.Keys.Order()));
     }
 

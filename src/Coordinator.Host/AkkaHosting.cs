@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Coordinator.Actors.Persistence;
+using Coordinator.Connectors;
 using Coordinator.Host.Ingress;
 using Coordinator.Kafka.Sharding;
 using Coordinator.Persistence.Hosting;
@@ -40,7 +41,7 @@ internal static class AkkaHosting
                     SeedNodes = [.. node.SeedNodes],
                     SplitBrainResolver = SplitBrainResolver,
                 })
-                .WithCoordinatorSerialization(new EventTypeRegistry().AddCases())
+                .WithCoordinatorSerialization(new EventTypeRegistry().AddCases().AddConnectors())
                 .AddHocon(RecordSharding.Hocon, HoconAddMode.Prepend)
                 // The Kafka ingress stops in service-unbind: in-flight records finish (at most the
                 // ingress's RevokeTimeout), watermarks are committed, shards handed off.

@@ -69,7 +69,7 @@ public static class CoordinatorHost
             actorSystem = service.System.Name,
             aliveActors = service.System.AliveActors,
             messagesProcessed = service.System.MessagesProcessed,
-            connectors = Coordinator.Connectors.ConnectorsExtension.Find(service.System)?.Names.Order().ToArray() ?? [],
+            connectors = Coordinator.Connectors.ConnectorsExtension.Find(akka)?.Names.Order().ToArray() ?? [],
             endpoints = Endpoints,
         }));
         return app;

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -82,7 +84,7 @@ public sealed class HttpConnectorTests
     [Fact]
     public async Task Call_RetryAfterAsAnHttpDate_IsReadAgainstTheInjectedClock()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         var handler = new ScriptedHandler(_ =>
         {
             var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
@@ -100,7 +102,7 @@ public sealed class HttpConnectorTests
     [Fact]
     public async Task Call_RetryAfterAsAnHttpDateInThePast_AsksForNoWait()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         var handler = new ScriptedHandler(_ =>
         {
             var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
@@ -137,6 +139,26 @@ public sealed class HttpConnectorTests
         Assert.DoesNotContain("jane.doe", failure.Message, StringComparison.Ordinal);
         Assert.Contains($"POST op (/accounts/{{env:{SecretVariable}}}/charges?…) answered 500", failure.Message, StringComparison.Ordinal);
         Assert.True(failure.Message.Length < 600, $"the body excerpt is bounded, but the message is {failure.Message.Length} characters");
+    }
+
+    [Fact]
+    public async Task Create_FromAnHttpClientFactory_CallsThroughTheFactorysHandlers_AndLeavesTheClientToItsOwner()
+    {
+        var handler = new ScriptedHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"id":"n_1"}""") });
+        var services = new ServiceCollection();
+        services.AddHttpClient("api").ConfigurePrimaryHttpMessageHandler(() => handler);
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+        var options = new HttpConnectorOptions { BaseUrl = "https://api.example.com/v1", Operations = { ["op"] = new HttpOperation { Path = "/notes/{input.n}" } } };
+
+        using (var connector = HttpConnector.Create(factory, "api", options))
+        {
+            await connector.CallAsync(Request(new() { ["n"] = 3 }), CancellationToken.None);
+        }
+
+        using var again = HttpConnector.Create(factory, "api", options); // the factory's handler outlives a disposed connector
+        await again.CallAsync(Request(new() { ["n"] = 4 }), CancellationToken.None);
+        Assert.Equal(["https://api.example.com/v1/notes/3", "https://api.example.com/v1/notes/4"], handler.Requests.Select(u => u.AbsoluteUri));
     }
 
     [Fact]

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Coordinator.Actors.Persistence;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -18,20 +21,10 @@ internal sealed class ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessa
     }
 }
 
-/// <summary>A manual clock that also records the due time of every one-shot timer created on it (a retry's wait, an ask's timeout).</summary>
-internal sealed class RecordingTime : TimeProvider
+/// <summary>A fake clock (FakeTimeProvider) that also records the due time of every one-shot timer created on it (a retry's wait).</summary>
+internal sealed class RecordingTime : FakeTimeProvider
 {
     private readonly ConcurrentQueue<TimeSpan> _oneShots = new();
-
-    public ManualTimeProvider Clock { get; } = new();
-
-    public override long TimestampFrequency => Clock.TimestampFrequency;
-
-    public override DateTimeOffset GetUtcNow() => Clock.GetUtcNow();
-
-    public override long GetTimestamp() => Clock.GetTimestamp();
-
-    public override TimeZoneInfo LocalTimeZone => Clock.LocalTimeZone;
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -40,33 +33,38 @@ internal sealed class RecordingTime : TimeProvider
             _oneShots.Enqueue(dueTime);
         }
 
-        return Clock.CreateTimer(callback, state, dueTime, period);
+        return base.CreateTimer(callback, state, dueTime, period);
     }
 
-    public void Advance(TimeSpan delta) => Clock.Advance(delta);
-
-    /// <summary>Waits for a one-shot timer other than those due after <paramref name="except"/> (an ask's patience) and returns its due time.</summary>
-    public async Task<TimeSpan> NextOneShotAsync(TimeSpan except)
+    /// <summary>Waits (polling, with a deadline) for a one-shot timer and returns its due time.</summary>
+    public async Task<TimeSpan> NextOneShotAsync()
     {
         TimeSpan found = default;
-        await Eventually.TrueAsync(
-            () =>
-            {
-                while (_oneShots.TryDequeue(out var due))
-                {
-                    if (due != except)
-                    {
-                        found = due;
-                        return true;
-                    }
-                }
-
-                return false;
-            },
-            "a timer for the retry's wait",
-            TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => Task.FromResult(_oneShots.TryDequeue(out found)), "a timer for the retry's wait");
         return found;
     }
+}
+
+/// <summary>Polling with a deadline and a message saying what was expected (never a bare sleep as synchronisation).</summary>
+internal static class Poll
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    public static async Task UntilAsync(Func<Task<bool>> condition, string expected, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Patience);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Expected {expected} within {within ?? Patience}, but it did not happen.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static Task UntilAsync(Func<bool> condition, string expected, TimeSpan? within = null) => UntilAsync(() => Task.FromResult(condition()), expected, within);
 }
 
 /// <summary>Keeps every log line (message and exception) written through it.</summary>
@@ -93,7 +91,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 }
 
 /// <summary>A journal that passes everything to <c>inner</c>, except that it can be told to fail the next write holding an event of a given type (a database blip at the worst moment).</summary>
-internal sealed class FaultyJournal(IJournalStore inner) : IJournalStore
+public sealed class FaultyJournal(IJournalStore inner) : IJournalStore
 {
     private string? _failNextOf;
     private int _failed;
@@ -127,4 +125,22 @@ internal sealed class FaultyJournal(IJournalStore inner) : IJournalStore
     public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadAllAsync(afterOrdering, max, cancellationToken);
 
     public Task<IReadOnlyList<StoredEvent>> ReadByTagAsync(string tag, long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadByTagAsync(tag, afterOrdering, max, cancellationToken);
+}
+
+/// <summary>
+/// Lets Akka's Newtonsoft serializer round-trip System.Text.Json nodes (as their JSON text). With
+/// <c>serialize-messages = on</c> Akka.Persistence's internal <c>Desequenced</c> (which wraps every
+/// write's reply, payload included) is not bound to any serializer, so it is checked with Newtonsoft,
+/// which cannot build a <see cref="JsonNode"/>; our own messages never take that path (they are
+/// <see cref="Coordinator.Contracts.ICoordinatorMessage"/>s). Test-only: production does not verify.
+/// </summary>
+internal sealed class JsonNodeNewtonsoftConverter : Newtonsoft.Json.JsonConverter
+{
+    public override bool CanConvert(Type objectType) => typeof(JsonNode).IsAssignableFrom(objectType);
+
+    public override void WriteJson(Newtonsoft.Json.JsonWriter writer, object? value, Newtonsoft.Json.JsonSerializer serializer)
+        => writer.WriteValue(((JsonNode?)value)?.ToJsonString());
+
+    public override object? ReadJson(Newtonsoft.Json.JsonReader reader, Type objectType, object? existingValue, Newtonsoft.Json.JsonSerializer serializer)
+        => reader.Value is string text ? JsonNode.Parse(text) : null;
 }

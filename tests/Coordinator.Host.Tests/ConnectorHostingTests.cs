@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Coordinator.Actors;
+using Akka.Actor;
 using Coordinator.Connectors;
 using Coordinator.Contracts;
 using Microsoft.AspNetCore.Builder;
@@ -62,7 +62,7 @@ public sealed class ConnectorHostingTests
             using var root = JsonDocument.Parse(await http.GetStringAsync(new Uri("/", UriKind.Relative)));
             Assert.Equal(["chat", "payments"], root.RootElement.GetProperty("connectors").EnumerateArray().Select(e => e.GetString()));
 
-            var system = app.Services.GetRequiredService<ActorSystemService>().System;
+            var system = app.Services.GetRequiredService<ActorSystem>();
             var payments = ConnectorsExtension.Find(system)!.Supervisor("payments")!;
             var request = new ConnectorRequest("payments", "charge", ConnectorRequest.KeyFor("case-9", "charge"), "case-9", new JsonObject { ["amount"] = 990, ["currency"] = "EUR", ["customer"] = "cus_9" });
             var reply = await payments.Ask<ActionSucceeded>(new Execute(request), TimeSpan.FromSeconds(30));

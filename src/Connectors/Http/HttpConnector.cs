@@ -25,6 +25,7 @@ public sealed partial class HttpConnector : IConnector
 {
     private readonly HttpConnectorOptions _options;
     private readonly HttpClient _http;
+    private readonly bool _ownsClient;
     private readonly FailureTable _failures;
     private readonly Dictionary<string, JsonNode?> _bodies = new(StringComparer.Ordinal);
     private readonly string? _token;
@@ -38,6 +39,34 @@ public sealed partial class HttpConnector : IConnector
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names each setting and its fix.</exception>
     public HttpConnector(string name, HttpConnectorOptions options, HttpMessageHandler? handler = null, TimeProvider? timeProvider = null)
+        : this(name, options, timeProvider, () => new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true), ownsClient: true)
+    {
+    }
+
+    /// <summary>
+    /// Creates connector <paramref name="name"/> over <paramref name="client"/>, typically from an
+    /// <see cref="IHttpClientFactory"/> (see <see cref="Create(IHttpClientFactory, string, HttpConnectorOptions, TimeProvider?)"/>), whose
+    /// handlers (pooling, DNS refresh, per-attempt resilience) it then uses. The connector sets the
+    /// client's base address and takes its timeout over (each attempt has its own,
+    /// <see cref="ConnectorPolicy.Timeout"/>); it does not dispose the client, whose owner does.
+    /// Retries and the circuit stay with the connector's supervisor, journaled.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names each setting and its fix.</exception>
+    public HttpConnector(string name, HttpConnectorOptions options, HttpClient client, TimeProvider? timeProvider = null)
+        : this(name, options, timeProvider, () => client ?? throw new ArgumentNullException(nameof(client)), ownsClient: false)
+    {
+    }
+
+    /// <summary>Creates connector <paramref name="name"/> on the named client <paramref name="name"/> of <paramref name="factory"/> (configure it with <c>services.AddHttpClient(name)</c>).</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names each setting and its fix.</exception>
+    public static HttpConnector Create(IHttpClientFactory factory, string name, HttpConnectorOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new HttpConnector(name, options, factory.CreateClient(name), timeProvider);
+    }
+
+    private HttpConnector(string name, HttpConnectorOptions options, TimeProvider? timeProvider, Func<HttpClient> client, bool ownsClient)
     {
         _time = timeProvider ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -94,11 +123,10 @@ public sealed partial class HttpConnector : IConnector
         }
 
         _failures = FailureTable.Default.With(options.Failures);
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) }, disposeHandler: true)
-        {
-            BaseAddress = new Uri(options.BaseUrl!.TrimEnd('/') + "/"),
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan, // each attempt has its own
-        };
+        _ownsClient = ownsClient;
+        _http = client();
+        _http.BaseAddress = new Uri(options.BaseUrl!.TrimEnd('/') + "/");
+        _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan; // each attempt has its own
     }
 
     /// <inheritdoc />
@@ -147,7 +175,13 @@ public sealed partial class HttpConnector : IConnector
     }
 
     /// <inheritdoc />
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _http.Dispose();
+        }
+    }
 
     private HttpOperation Operation(string name, ConnectorRequest request)
         => _options.Operations.TryGetValue(name, out var operation)
