@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Coordinator.Actors.Persistence;
 using Coordinator.Connectors;
+using Coordinator.Connectors.Steps;
 using Coordinator.Host.Ingress;
 using Coordinator.Kafka.Sharding;
 using Coordinator.Persistence.Hosting;
@@ -41,7 +42,7 @@ internal static class AkkaHosting
                     SeedNodes = [.. node.SeedNodes],
                     SplitBrainResolver = SplitBrainResolver,
                 })
-                .WithCoordinatorSerialization(new EventTypeRegistry().AddCases().AddConnectors())
+                .WithCoordinatorSerialization(new EventTypeRegistry().AddCases().AddConnectors().AddStepMessages())
                 .AddHocon(RecordSharding.Hocon, HoconAddMode.Prepend)
                 // The Kafka ingress stops in service-unbind: in-flight records finish (at most the
                 // ingress's RevokeTimeout), watermarks are committed, shards handed off.

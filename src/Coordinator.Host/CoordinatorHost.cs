@@ -41,16 +41,13 @@ public static class CoordinatorHost
         builder.Services.AddCoordinatorAkka(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Coordinator.Connectors.ConnectorRegistry());
-        builder.Services.AddSingleton<ActorSystemService>();
-        builder.Services.AddHostedService(static sp => sp.GetRequiredService<ActorSystemService>());
+        builder.Services.AddHostedService<ConnectorsService>();
         builder.Services.AddSingleton<Ingress.IngressHost>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<Ingress.IngressHost>());
         builder.Services.AddHealthChecks()
-            .AddCheck<ActorSystemHealthCheck>("actor-system", tags: ["ready", "live"])
-            .AddCheck<JournalHealthCheck>("journal", tags: ["ready"])
-            .AddCheck<AkkaSystemHealthCheck>("akka", tags: ["ready", "live"])
+            .AddCheck<AkkaSystemHealthCheck>("actor-system", tags: ["ready", "live"])
             .AddCheck<ClusterMemberHealthCheck>("cluster-member", tags: ["ready"])
-            .AddCheck<AkkaJournalHealthCheck>("akka-journal", tags: ["ready"])
+            .AddCheck<AkkaJournalHealthCheck>("journal", tags: ["ready"])
             .AddCheck<Ingress.IngressHealthCheck>("kafka-ingress", tags: ["ready"]);
 
         var urls = builder.Configuration.GetSection(CoordinatorOptions.Section)[nameof(CoordinatorOptions.ListenUrls)] ?? new CoordinatorOptions().ListenUrls;
@@ -61,14 +58,12 @@ public static class CoordinatorHost
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("live"), ResponseWriter = WriteHealth });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
         app.MapAdmin();
-        app.MapGet("/", static (ActorSystemService service, Akka.Actor.ActorSystem akka) => Results.Json(new
+        app.MapGet("/", static (Akka.Actor.ActorSystem akka) => Results.Json(new
         {
             name = "coordinator",
             version = typeof(CoordinatorHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
             cluster = DescribeCluster(akka),
-            actorSystem = service.System.Name,
-            aliveActors = service.System.AliveActors,
-            messagesProcessed = service.System.MessagesProcessed,
+            actorSystem = akka.Name,
             connectors = Coordinator.Connectors.ConnectorsExtension.Find(akka)?.Names.Order().ToArray() ?? [],
             endpoints = Endpoints,
         }));

@@ -20,12 +20,6 @@ public sealed class CoordinatorOptions
 
     /// <summary>Name of the actor system; appears in every actor address. <value>Default: <c>coordinator</c>.</value></summary>
     public string SystemName { get; set; } = "coordinator";
-
-    /// <summary>Messages an actor processes per thread-pool turn. <value>Default: 30.</value></summary>
-    public int Throughput { get; set; } = 30;
-
-    /// <summary>Timeout of each coordinated-shutdown phase. <value>Default: 10 s.</value></summary>
-    public TimeSpan ShutdownPhaseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Checks <see cref="CoordinatorOptions"/> at start, saying what to set.</summary>
@@ -52,16 +46,6 @@ internal sealed class CoordinatorOptionsValidator : IValidateOptions<Coordinator
         if (string.IsNullOrWhiteSpace(options.SystemName) || !options.SystemName.All(static c => char.IsAsciiLetterOrDigit(c) || c == '-'))
         {
             errors.Add($"Coordinator:SystemName is '{options.SystemName}'; use letters, digits and '-' only, e.g. coordinator.");
-        }
-
-        if (options.Throughput < 1)
-        {
-            errors.Add($"Coordinator:Throughput is {options.Throughput}; set 1 or more (30 is the default).");
-        }
-
-        if (options.ShutdownPhaseTimeout <= TimeSpan.Zero)
-        {
-            errors.Add($"Coordinator:ShutdownPhaseTimeout is {options.ShutdownPhaseTimeout}; set a positive duration such as 00:00:10.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -4,7 +4,7 @@ using Coordinator.Benchmarks.AkkaPersistence;
 using Coordinator.Benchmarks.Ingress;
 using Coordinator.Benchmarks.Persistence;
 using Coordinator.Benchmarks.ShardedIngress;
-// using Coordinator.Benchmarks.Steps; (ported by the step-entity change)
+using Coordinator.Benchmarks.Steps;
 using Coordinator.Benchmarks.Workflows;
 
 // Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [sharded-ingress] [sharded-ingress-memory] [steps] [workflows] [--runs N] [--quick] [--keys N] [--filter name]
@@ -49,8 +49,10 @@ if (suites.Contains("sharded-ingress-memory"))
     figures.AddRange(await ShardedIngressBenchmarks.MemoryAllAsync(quick, keysIndex >= 0 && keysIndex + 1 < args.Length ? int.Parse(args[keysIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : null));
 }
 
-// ported by the step-entity change: the "steps" suite (Steps/StepBenchmarks.cs) is excluded until step entities run on Akka.NET;
-// restore: if (suites.Count == 0 || suites.Contains("steps")) { figures.AddRange(await StepBenchmarks.RunAllAsync(runs, quick)); }
+if (suites.Count == 0 || suites.Contains("steps"))
+{
+    figures.AddRange(await StepBenchmarks.RunAllAsync(runs, quick));
+}
 
 if (suites.Count == 0 || suites.Contains("workflows"))
 {

@@ -145,7 +145,7 @@ public abstract class ConnectorTestKit : Akka.TestKit.Xunit2.TestKit, IAsyncLife
                 akka.test.single-expect-default = 10s
                 akka.actor.serialize-messages = {(verifySerialization ? "on" : "off")}
                 akka.persistence.journal.coordinator.circuit-breaker.call-timeout = 30s
-                akka.actor.serialization-settings.json.converters = ["Coordinator.Connectors.Tests.JsonNodeNewtonsoftConverter, Coordinator.Connectors.Tests"]
+                akka.actor.serialization-settings.json.converters = ["Coordinator.Kafka.IngressNode.JsonNodeNewtonsoftConverter, Coordinator.Kafka.IngressNode"]
                 """)
                 .WithFallback(PersistenceConfig.Coordinator(new JournalLocation(JournalDatabase.Sqlite, JournalPath)))
                 .WithFallback(ClusterSharding.DefaultConfig())) // binds ShardingEnvelope's serializer, as a node has it

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Coordinator.Actors.TestKit;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;

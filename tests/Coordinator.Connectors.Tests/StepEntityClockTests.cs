@@ -1,8 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Coordinator.Actors.Persistence;
 using Coordinator.Connectors.Steps;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Hosting;
+using Coordinator.Persistence.Serialization;
+using Coordinator.Persistence.Sql.Sqlite;
+using ActorSystem = Akka.Actor.ActorSystem;
+using Props = Akka.Actor.Props;
 
 namespace Coordinator.Connectors.Tests;
 
@@ -10,23 +18,39 @@ namespace Coordinator.Connectors.Tests;
 /// A step entity's fold takes time from its events, never from the clock: recovered under a clock
 /// set days later, it shows the times it had, so replay gives the same state.
 /// </summary>
-public sealed class StepEntityClockTests : IAsyncLifetime
+public sealed class StepEntityClockTests : IAsyncLifetime, IDisposable
 {
     private static readonly DateTimeOffset Original = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
-    private static readonly EventTypeRegistry Registry = new EventTypeRegistry().AddIngress().AddConnectors().AddSteps();
-    private readonly MemoryJournalStore _journal = new();
-    private readonly ManualTimeProvider _time = new(Original.AddDays(2)); // recovery happens two days later
+    private static readonly EventTypeRegistry Registry = Coordinator.Workflows.OrderNode.OrderNode.Registry();
+    private readonly string _directory = Directory.CreateTempSubdirectory("coordinator-steps-clock-").FullName;
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(Original.AddDays(2)); // recovery happens two days later
+    private SqliteJournalStore _journal = null!;
     private ActorSystem _system = null!;
 
     public async Task InitializeAsync()
     {
-        _system = ActorSystem.Create("steps-clock", new ActorSystemSettings { TimeProvider = _time });
-        await PersistenceExtension.StartAsync(_system, new PersistenceSettings { Journal = _journal, SnapshotStore = new MemorySnapshotStore(), Registry = Registry });
-        IngressExtension.Register(_system, Orders.Contracts());
-        ConnectorsExtension.Start(_system, new Dictionary<string, IConnector> { ["payments"] = new SilentConnector() });
+        var path = Path.Combine(_directory, "journal.db");
+        _journal = new SqliteJournalStore(new SqliteStorage(path));
+        await _journal.InitializeAsync();
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            akka.actor.serialize-messages = on
+            akka.actor.serialization-settings.json.converters = ["Coordinator.Kafka.IngressNode.JsonNodeNewtonsoftConverter, Coordinator.Kafka.IngressNode"]
+            """)
+            .WithFallback(PersistenceConfig.Coordinator(new JournalLocation(JournalDatabase.Sqlite, path)));
+        _system = ActorSystem.Create("steps-clock", BootstrapSetup.Create().WithConfig(config).And(CoordinatorSerialization.Setup(Registry))).StartScheduler();
+        RecordIngress.Register(_system, Orders.Contracts(), _time);
+        ConnectorsExtension.Start(_system, new Dictionary<string, IConnector> { ["payments"] = new SilentConnector() }, time: _time);
     }
 
     public async Task DisposeAsync() => await _system.Terminate();
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
 
     /// <summary>Journals what an order's earlier incarnation wrote, at <see cref="Original"/>.</summary>
     private Task JournalAsync(params object[] events)

@@ -1,8 +1,12 @@
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Coordinator.Actors.Persistence;
+using Coordinator.Actors.TestKit;
 using Coordinator.Connectors.Steps;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -35,11 +39,13 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
+    private string JournalPath => Path.Combine(_directory, "journal.db");
+
+    /// <summary>A one-node Akka cluster with our SQLite journal plugin; <paramref name="name"/> tags its connector metrics.</summary>
     private Task<OrderNode> StartNodeAsync(string group, Action<ConnectorPolicy>? tune = null, string? name = null, int maxHeldRecords = 10_000)
     {
-        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
         var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(_api.BaseUrl, tune) };
-        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors, name, maxHeldRecords);
+        return OrderNode.StartAsync(_kafka.BootstrapServers, group, 4, new JournalLocation(JournalDatabase.Sqlite, JournalPath), new SqliteDeadLetterStore(new SqliteStorage(JournalPath)), connectors, maxHeldRecords, metricsName: name);
     }
 
     /// <summary>The highest offset <paramref name="group"/> committed on any partition of the order topic (the tests that use it put one key on it).</summary>
@@ -99,7 +105,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
 
         using var logs = new CapturingLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
-        var storage = new SqliteStorage(Path.Combine(_directory, "journal.db"));
+        var akkaLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var storage = new SqliteStorage(JournalPath);
         var charge = Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions { BaseUrl = _api.BaseUrl }).Operations["charge"];
         charge.Path = $"/charges?key={{env:{variable}}}";
         var payments = new Coordinator.Connectors.Http.HttpConnector("payments", Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions
@@ -108,7 +115,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             Policy = new ConnectorPolicy { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50), RatePerSecond = 1_000 },
             Operations = { ["charge"] = charge },
         }));
-        await using (var node = await OrderNode.StartAsync(_kafka.BootstrapServers, "secret", 4, new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), new Dictionary<string, IConnector> { ["payments"] = payments }, logging: logging))
+        await using (var node = await OrderNode.StartAsync(_kafka.BootstrapServers, "secret", 4, new JournalLocation(JournalDatabase.Sqlite, JournalPath), new SqliteDeadLetterStore(storage), new Dictionary<string, IConnector> { ["payments"] = payments }, logging: logging, akkaLog: akkaLog))
         {
             var parked = await WaitParkedAsync(node, "o-secret", held: 0);
             Assert.Equal("http-422", parked.Failure!.Outcome);
@@ -118,8 +125,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         var rows = await new SqliteJournalStore(storage).ReadAllAsync(0, 10_000);
         Assert.Contains(rows, r => r.Event.TypeName == "V1.StepParked");
         Assert.All(rows, r => Assert.DoesNotContain(token, System.Text.Encoding.UTF8.GetString(r.Event.Payload), StringComparison.Ordinal));
-        Assert.Contains(logs.Lines, line => line.Contains("needs attention", StringComparison.Ordinal)); // the parked step was logged, with its message
-        Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
+        Assert.Contains(akkaLog, line => line.Contains("needs attention", StringComparison.Ordinal)); // the parked step was logged (Akka's logging), with its message
+        Assert.All(logs.Lines.Concat(akkaLog), line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -185,7 +192,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         Assert.Equal(1_001, _api.Effects.Distinct().Count());
 
         // Audited: the resolution is journaled as the operator's, with the edited input and the reason.
-        var journal = new SqliteJournalStore(new SqliteStorage(Path.Combine(_directory, "journal.db")));
+        var journal = new SqliteJournalStore(new SqliteStorage(JournalPath));
         var rows = await journal.ReadEventsAsync("order-o-parked", 1, long.MaxValue).ToListAsync();
         var resolvedRow = Assert.Single(rows, r => r.Event.TypeName == "V1.StepResolved");
         Assert.Equal(Actor.Operator("alice"), resolvedRow.Metadata.CausedBy);
@@ -217,7 +224,7 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
         var parked = await WaitParkedAsync(node, "full", held: 5);
 
         // Two are journaled behind the step; three wait unjournaled, so their offsets are not committed.
-        var journal = new SqliteJournalStore(new SqliteStorage(Path.Combine(_directory, "journal.db")));
+        var journal = new SqliteJournalStore(new SqliteStorage(JournalPath));
         var applied = await journal.ReadEventsAsync("order-full", 1, long.MaxValue).CountAsync(r => r.Event.TypeName == "V1.IngressApplied");
         Assert.Equal(3, applied);
         await Eventually.TrueAsync(async () => await CommittedAsync("held") == 3, "the offsets of the journaled records (0-2) are committed", Patience);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Coordinator.Actors.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -125,22 +124,4 @@ public sealed class FaultyJournal(IJournalStore inner) : IJournalStore
     public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadAllAsync(afterOrdering, max, cancellationToken);
 
     public Task<IReadOnlyList<StoredEvent>> ReadByTagAsync(string tag, long afterOrdering, int max, CancellationToken cancellationToken = default) => inner.ReadByTagAsync(tag, afterOrdering, max, cancellationToken);
-}
-
-/// <summary>
-/// Lets Akka's Newtonsoft serializer round-trip System.Text.Json nodes (as their JSON text). With
-/// <c>serialize-messages = on</c> Akka.Persistence's internal <c>Desequenced</c> (which wraps every
-/// write's reply, payload included) is not bound to any serializer, so it is checked with Newtonsoft,
-/// which cannot build a <see cref="JsonNode"/>; our own messages never take that path (they are
-/// <see cref="Coordinator.Contracts.ICoordinatorMessage"/>s). Test-only: production does not verify.
-/// </summary>
-internal sealed class JsonNodeNewtonsoftConverter : Newtonsoft.Json.JsonConverter
-{
-    public override bool CanConvert(Type objectType) => typeof(JsonNode).IsAssignableFrom(objectType);
-
-    public override void WriteJson(Newtonsoft.Json.JsonWriter writer, object? value, Newtonsoft.Json.JsonSerializer serializer)
-        => writer.WriteValue(((JsonNode?)value)?.ToJsonString());
-
-    public override object? ReadJson(Newtonsoft.Json.JsonReader reader, Type objectType, object? existingValue, Newtonsoft.Json.JsonSerializer serializer)
-        => reader.Value is string text ? JsonNode.Parse(text) : null;
 }

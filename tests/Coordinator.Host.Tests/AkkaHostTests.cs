@@ -37,7 +37,7 @@ public sealed class AkkaHostTests
 
         using var body = JsonDocument.Parse(last);
         Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("cluster-member").GetProperty("status").GetString());
-        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("akka-journal").GetProperty("status").GetString());
+        Assert.Equal("Healthy", body.RootElement.GetProperty("checks").GetProperty("journal").GetProperty("status").GetString());
     }
 
     [Fact]

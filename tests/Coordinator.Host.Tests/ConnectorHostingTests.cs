@@ -65,7 +65,8 @@ public sealed class ConnectorHostingTests
             var system = app.Services.GetRequiredService<ActorSystem>();
             var payments = ConnectorsExtension.Find(system)!.Supervisor("payments")!;
             var request = new ConnectorRequest("payments", "charge", ConnectorRequest.KeyFor("case-9", "charge"), "case-9", new JsonObject { ["amount"] = 990, ["currency"] = "EUR", ["customer"] = "cus_9" });
-            var reply = await payments.Ask<ActionSucceeded>(new Execute(request), TimeSpan.FromSeconds(30));
+            var answer = await payments.Ask<object>(new Execute(request), TimeSpan.FromSeconds(30));
+            var reply = answer as ActionSucceeded ?? throw new Xunit.Sdk.XunitException($"expected success, got {answer}");
 
             Assert.True(reply.Verified);
             Assert.Equal("ch_1", (string?)reply.Output["id"]);

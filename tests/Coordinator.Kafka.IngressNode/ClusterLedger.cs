@@ -119,10 +119,12 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
     /// <param name="loggerFactory">Logging; null for the tests' default.</param>
     /// <param name="contracts">The record contracts; null for the ledger's.</param>
     /// <param name="entityProps">The entity of the region; null for <see cref="ShardedLedger"/> (benchmarks swap in others to separate costs).</param>
-    public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null, Func<string, Props>? entityProps = null)
+    /// <param name="registry">What the node serializes; null for <see cref="Registry"/>.</param>
+    /// <param name="beforeIngress">Called with the system and the region once the region runs, before the ingress starts (other nodes' parts: connectors and their routes).</param>
+    public static async Task<ClusterLedgerNode> StartAsync(ClusterNodeOptions node, KafkaOptions kafka, IDeadLetterStore deadLetters, IngressSettings? settings = null, RecordShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null, Func<string, Props>? entityProps = null, EventTypeRegistry? registry = null, Action<ActorSystem, IActorRef>? beforeIngress = null)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(Registry())).And(new CoordinatorStoresSetup(node.WrapJournal))).StartScheduler();
+        var system = ActorSystem.Create("coordinator", BootstrapSetup.Create().WithConfig(node.Config()).And(CoordinatorSerialization.Setup(registry ?? Registry())).And(new CoordinatorStoresSetup(node.WrapJournal))).StartScheduler();
         var cluster = Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -130,8 +132,9 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await deadLetters.InitializeAsync();
         RecordIngress.Register(system, contracts ?? Ledger.Contracts());
-        var region = RecordSharding.StartRegion(system, TypeName, entityProps ?? (id => Props.Create(() => new ShardedLedger(id))), node.Partitions, sharding);
-        var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, TypeName, region)], deadLetters, loggerFactory ?? LedgerNode.DefaultLogging);
+        var region = RecordSharding.StartRegion(system, node.TypeName, entityProps ?? (id => Props.Create(() => new ShardedLedger(id))), node.Partitions, sharding);
+        beforeIngress?.Invoke(system, region);
+        var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, node.TypeName, region)], deadLetters, loggerFactory ?? LedgerNode.DefaultLogging);
         ingress.Start();
         return new ClusterLedgerNode(system, region, ingress);
     }
@@ -173,6 +176,9 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
     /// <summary>Extra HOCON, over the rest (its values win).</summary>
     public string? Hocon { get; init; }
 
+    /// <summary>The region's entity type name. <value>Default: <see cref="ClusterLedgerNode.TypeName"/>.</value></summary>
+    public string TypeName { get; init; } = ClusterLedgerNode.TypeName;
+
     /// <summary>
     /// Whether every message is serialized as if it crossed nodes (<c>serialize-messages</c>).
     /// Turn it off where journal writes are made to fail: Akka's journal answers a failed write
@@ -197,6 +203,8 @@ public sealed record ClusterNodeOptions(string Topic, int Partitions, JournalLoc
         akka.loglevel = {{Environment.GetEnvironmentVariable("COORDINATOR_TEST_AKKA_LOG") ?? "WARNING"}}
         akka.actor.provider = cluster
         akka.actor.serialize-messages = {{(VerifySerialization ? "on" : "off")}}
+        # Akka.Persistence's internal Desequenced is checked with Newtonsoft; it carries our payloads' JSON nodes.
+        akka.actor.serialization-settings.json.converters = ["Coordinator.Kafka.IngressNode.JsonNodeNewtonsoftConverter, Coordinator.Kafka.IngressNode"]
         akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = {{Port}} }
         akka.cluster {
           downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"

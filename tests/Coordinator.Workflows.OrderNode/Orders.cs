@@ -1,14 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Confluent.Kafka;
-using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
-using Coordinator.Actors.Sharding;
 using Coordinator.Connectors;
 using Coordinator.Connectors.Steps;
+using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Hosting;
 
 namespace Coordinator.Workflows.OrderNode;
 
@@ -19,12 +22,8 @@ public sealed record Placed(long Amount, string Customer);
 public sealed record Noted(string Note);
 
 /// <summary>Asks an order for its state.</summary>
-public sealed class GetOrder
+public sealed record GetOrder : ICoordinatorMessage
 {
-    private GetOrder()
-    {
-    }
-
     /// <summary>The instance.</summary>
     public static GetOrder Instance { get; } = new();
 }
@@ -33,7 +32,7 @@ public sealed class GetOrder
 /// <param name="Id">The order.</param>
 /// <param name="History">What happened, in order: <c>placed:{event}</c>, <c>noted:{note}</c>, <c>charge:{resolution}</c>.</param>
 /// <param name="ChargeId">The payment's id once charged.</param>
-public sealed record OrderState(string Id, IReadOnlyList<string> History, string? ChargeId);
+public sealed record OrderState(string Id, IReadOnlyList<string> History, string? ChargeId) : ICoordinatorMessage;
 
 /// <summary>The sample step entity: an order charged through the <c>payments</c> connector when placed.</summary>
 public sealed class OrderCase(string id, int maxHeldRecords = 10_000) : StepEntity
@@ -129,68 +128,102 @@ public static class Orders
     public sealed record Envelope<T>(string Id, string Type, int Version, T Data);
 }
 
-/// <summary>One node: actor system, journal, connectors, the order region and the ingress.</summary>
+/// <summary>
+/// One order node on Akka.NET: a cluster member on loopback (a cluster of its own unless it joins
+/// a seed), our journal plugin, the order region (route <c>orders</c>) with shards placed by
+/// Kafka's assignment, the connectors delivering outcomes through it, and the sharded ingress.
+/// </summary>
 public sealed class OrderNode : IAsyncDisposable
 {
-    private OrderNode(ActorSystem system, IActorRef region, KafkaIngress ingress)
-    {
-        System = system;
-        Region = region;
-        Ingress = ingress;
-    }
+    /// <summary>The order region's type name, and the connectors' route to it.</summary>
+    public const string TypeName = "orders";
+
+    private OrderNode(ClusterLedgerNode node) => Node = node;
+
+    /// <summary>The underlying node (system, region, ingress).</summary>
+    public ClusterLedgerNode Node { get; }
 
     /// <summary>The actor system.</summary>
-    public ActorSystem System { get; }
+    public ActorSystem System => Node.System;
 
-    /// <summary>The order region (route <c>orders</c>).</summary>
-    public IActorRef Region { get; }
+    /// <summary>The order region.</summary>
+    public IActorRef Region => Node.Region;
 
     /// <summary>The ingress.</summary>
-    public KafkaIngress Ingress { get; }
+    public KafkaShardingIngress Ingress => Node.Ingress;
 
     /// <summary>The connectors.</summary>
     public ConnectorsExtension Connectors => ConnectorsExtension.Find(System)!;
 
-    /// <summary>Starts a node consuming <see cref="Orders.Topic"/>; its actor system is called <paramref name="name"/> (default: a fresh one); an order holds at most <paramref name="maxHeldRecords"/> records behind a step; it logs to <paramref name="logging"/> (default: the test nodes' logging).</summary>
-    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, string? name = null, int maxHeldRecords = 10_000, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
+    /// <summary>Everything an order node serializes: the record messages, the connectors' and the steps', the orders'.</summary>
+    public static EventTypeRegistry Registry() => ClusterLedgerNode.Registry()
+        .AddConnectors()
+        .AddStepMessages()
+        .Register("Test.GetOrder", OrderJson.Default.GetOrder)
+        .Register("Test.OrderState", OrderJson.Default.OrderState);
+
+    /// <summary>Starts a node consuming <see cref="Orders.Topic"/> into <paramref name="journal"/>; an order holds at most <paramref name="maxHeldRecords"/> records behind a step; it logs to <paramref name="logging"/> (default: the test nodes' logging).</summary>
+    /// <param name="bootstrapServers">The broker.</param>
+    /// <param name="group">The consumer group.</param>
+    /// <param name="partitions">Partitions of the order topic.</param>
+    /// <param name="journal">Our journal plugin's database.</param>
+    /// <param name="deadLetters">Where poison records go.</param>
+    /// <param name="connectors">The connectors by name.</param>
+    /// <param name="maxHeldRecords">Most records held behind an order's active step.</param>
+    /// <param name="logging">The ingress's logging; null for the tests' default.</param>
+    /// <param name="wrapJournal">Wraps the journal plugin's store (a failing journal in tests); null for none.</param>
+    /// <param name="time">The connectors' clock; null for the system clock.</param>
+    /// <param name="metricsName">The connectors' instruments are tagged with this name (tests tell nodes apart by it); null for the system's name.</param>
+    /// <param name="akkaLog">Receives every line the actor system logs (Akka's logging, at the configured level), from before the ingress starts; null for none.</param>
+    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, JournalLocation journal, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, int maxHeldRecords = 10_000, Microsoft.Extensions.Logging.ILoggerFactory? logging = null, Func<Coordinator.Actors.Persistence.IJournalStore, Coordinator.Actors.Persistence.IJournalStore>? wrapJournal = null, TimeProvider? time = null, string? metricsName = null, System.Collections.Concurrent.ConcurrentQueue<string>? akkaLog = null)
     {
-        logging ??= LedgerNode.DefaultLogging;
-        var system = ActorSystem.Create(name ?? $"orders-{Guid.NewGuid():N}"[..15], new ActorSystemSettings { LoggerFactory = logging });
-        await PersistenceExtension.StartAsync(system, new PersistenceSettings
-        {
-            Journal = journal,
-            SnapshotStore = snapshots,
-            Registry = new EventTypeRegistry().AddIngress().AddConnectors().AddSteps(),
-        });
-        await deadLetters.InitializeAsync();
-        IngressExtension.Register(system, Orders.Contracts());
-        var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new OrderCase(id, maxHeldRecords)), partitions), "orders");
-        ConnectorsExtension.Start(system, connectors, new Dictionary<string, IActorRef> { ["orders"] = region });
-        var ingress = new KafkaIngress(system, LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic), new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [Orders.Topic] = region }, deadLetters, logging);
-        ingress.Start();
-        return new OrderNode(system, region, ingress);
+        var options = new ClusterNodeOptions(Orders.Topic, partitions, journal) { TypeName = TypeName, WrapJournal = wrapJournal, VerifySerialization = wrapJournal is null };
+        var node = await ClusterLedgerNode.StartAsync(
+            options,
+            LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic),
+            deadLetters,
+            loggerFactory: logging,
+            contracts: Orders.Contracts(),
+            entityProps: id => Props.Create(() => new OrderCase(id, maxHeldRecords)),
+            registry: Registry(),
+            beforeIngress: (system, region) =>
+            {
+                if (akkaLog is not null)
+                {
+                    system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new LogCollector(akkaLog))), typeof(Akka.Event.LogEvent));
+                }
+
+                ConnectorsExtension.Start(system, connectors, new Dictionary<string, IActorRef> { [TypeName] = region }, metrics: metricsName is null ? null : new ConnectorMetrics(metricsName), time: time);
+            });
+        return new OrderNode(node);
     }
 
     /// <summary>An order's state.</summary>
-    public Task<OrderState> OrderAsync(string id) => Region.Ask<OrderState>(new ShardEnvelope(id, GetOrder.Instance), TimeSpan.FromSeconds(30));
+    public Task<OrderState> OrderAsync(string id) => Region.Ask<OrderState>(new ShardingEnvelope(id, GetOrder.Instance), TimeSpan.FromSeconds(30));
 
     /// <summary>An order's steps.</summary>
-    public Task<StepsView> StepsAsync(string id) => Region.Ask<StepsView>(new ShardEnvelope(id, GetSteps.Instance), TimeSpan.FromSeconds(30));
+    public Task<StepsView> StepsAsync(string id) => Region.Ask<StepsView>(new ShardingEnvelope(id, GetSteps.Instance), TimeSpan.FromSeconds(30));
 
     /// <summary>Sends an operator command to an order.</summary>
-    public Task<object> CommandAsync(string id, StepCommand command) => Region.Ask<object>(new ShardEnvelope(id, command), TimeSpan.FromSeconds(30));
+    public Task<object> CommandAsync(string id, StepCommand command) => Region.Ask<object>(new ShardingEnvelope(id, command), TimeSpan.FromSeconds(30));
+
+    /// <summary>Stops as a crash would: nothing more committed or handed off.</summary>
+    public Task AbortAsync() => Node.AbortAsync();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => Node.DisposeAsync();
+
+    private sealed class LogCollector : ReceiveActor
     {
-        await Ingress.DisposeAsync();
-        await System.Terminate();
+        public LogCollector(System.Collections.Concurrent.ConcurrentQueue<string> lines) => Receive<Akka.Event.LogEvent>(e => lines.Enqueue(e.ToString()));
     }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(Placed))]
 [JsonSerializable(typeof(Noted))]
+[JsonSerializable(typeof(GetOrder))]
+[JsonSerializable(typeof(OrderState))]
 [JsonSerializable(typeof(Orders.Envelope<Placed>), TypeInfoPropertyName = "EnvelopePlaced")]
 [JsonSerializable(typeof(Orders.Envelope<Noted>), TypeInfoPropertyName = "EnvelopeNoted")]
 internal sealed partial class OrderJson : JsonSerializerContext;

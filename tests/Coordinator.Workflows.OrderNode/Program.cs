@@ -1,3 +1,4 @@
+using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Sqlite;
 using Coordinator.Workflows.OrderNode;
 
@@ -13,7 +14,7 @@ if (args is not [var bootstrap, var group, var partitionText, var sqlitePath, va
 var storage = new SqliteStorage(sqlitePath);
 var journal = new SqliteJournalStore(storage);
 var connectors = new Dictionary<string, Coordinator.Connectors.IConnector> { ["payments"] = Orders.Payments(paymentsUrl) };
-await using var node = await OrderNode.StartAsync(bootstrap, group, int.Parse(partitionText, System.Globalization.CultureInfo.InvariantCulture), journal, new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage), connectors);
+await using var node = await OrderNode.StartAsync(bootstrap, group, int.Parse(partitionText, System.Globalization.CultureInfo.InvariantCulture), new JournalLocation(JournalDatabase.Sqlite, sqlitePath), new SqliteDeadLetterStore(storage), connectors);
 Console.WriteLine("started");
 var types = new List<string>();
 while (true)

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
-using Coordinator.Actors;
-using Coordinator.Actors.Persistence;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
-using Microsoft.Extensions.Logging;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Journal;
 
 namespace Coordinator.Connectors.Steps;
 
@@ -25,20 +27,25 @@ namespace Coordinator.Connectors.Steps;
 /// with the error, the input and the fix. Operator commands (<see cref="RetryStep"/>,
 /// <see cref="SkipStep"/>, <see cref="CancelStep"/>, <see cref="ResolveStepManually"/>) release
 /// it; each is journaled with the operator's name and reason.</item>
+/// <item><b>Pure folds.</b> Journaled events change the state only through <see cref="ApplyRecord"/>,
+/// <see cref="ApplyStep"/> and the step fold, which neither read the clock nor send anything;
+/// sending the active step's action is an effect done after a live fold (and after recovery),
+/// never inside it.</item>
 /// <item><b>Nothing lost in between.</b> What caused an action (a record, an earlier outcome, a
 /// retry) is acknowledged only once the connector has the action in its outbox. Outcomes come back
 /// through the entity's region until the entity acknowledges them, so a sleeping, restarted or
 /// crashed entity still learns each one.</item>
 /// </list>
 /// </summary>
-public abstract class StepEntity : IngressEntity, IWithTimers
+public abstract class StepEntity : RecordEntity, IWithTimers
 {
     private static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(5);
     private readonly Queue<IngressEvent> _inbox = new();
     private readonly HashSet<string> _runSteps = new(StringComparer.Ordinal);
-    private readonly List<object> _unacknowledged = [];
+    private readonly List<Held> _unacknowledged = [];
     private ActiveStep? _active;
     private string? _trigger;
+    private string? _sent;
     private bool _live;
     private ConnectorsExtension? _connectors;
 
@@ -48,8 +55,8 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     /// <summary>How many records may be held behind an active step before further ones wait unjournaled. <value>Default: 10,000.</value></summary>
     protected virtual int MaxHeldRecords => 10_000;
 
-    /// <summary>The region name under which connectors deliver outcomes here. <value>Default: the parent region's actor name.</value></summary>
-    protected virtual string Route => Context.Parent.Path.Name;
+    /// <summary>The region name under which connectors deliver outcomes here. <value>Default: the region's actor name (the shard's parent).</value></summary>
+    protected virtual string Route => Context.Parent.Path.Parent.Name;
 
     /// <inheritdoc />
     protected sealed override bool AcceptingRecords => _inbox.Count < MaxHeldRecords;
@@ -57,7 +64,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     private ConnectorsExtension Connectors => _connectors ??= ConnectorsExtension.Find(Context.System)
         ?? throw new InvalidOperationException($"No connectors are started for actor system {Context.System.Name}; call ConnectorsExtension.Start before starting step entities.");
 
-    private ILogger Logger => field ??= Context.System.Settings.LoggerFactory.CreateLogger("Coordinator.Connectors.Steps");
+    private DateTimeOffset Now => Connectors.Time.GetUtcNow();
 
     /// <summary>Folds a record into the state when its turn comes. Deterministic: recovery calls it again.</summary>
     protected abstract void ApplyRecord(IngressEvent record);
@@ -76,6 +83,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     {
         _inbox.Enqueue(record);
         Pump(null);
+        Drive();
     }
 
     /// <inheritdoc />
@@ -84,15 +92,11 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         switch (message)
         {
             case StepSucceeded or StepParked or StepResolved:
-                ApplyEvent(message);
+                Fold(message);
                 return true;
             case RecoveryCompleted:
                 _live = true;
-                if (_active is { Status: not StepStatus.NeedsAttention })
-                {
-                    Send();
-                }
-
+                Drive();
                 return true;
             default:
                 return false;
@@ -106,14 +110,14 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         {
             case ActionAccepted accepted when accepted.IdempotencyKey == _active?.Key && !_active.Accepted:
                 _active.Accepted = true;
-                Timers.Cancel("resend");
+                Timers.Cancel(ResendTimer);
                 Settle();
                 return true;
             case ActionAccepted:
                 return true;
             case ActionQueued queued when queued.IdempotencyKey == _active?.Key && _active.Status == StepStatus.Running:
                 _active.Status = StepStatus.Queued;
-                _active.Since = Context.System.TimeProvider.GetUtcNow();
+                _active.Since = Now;
                 return true;
             case ActionQueued or ActionOutcomeReceived:
                 return true;
@@ -140,19 +144,24 @@ public abstract class StepEntity : IngressEntity, IWithTimers
     }
 
     /// <inheritdoc />
-    protected sealed override void Acknowledge(IngressDelivery delivery) => Hold(delivery);
+    protected sealed override void Acknowledge(RecordDelivery delivery, IActorRef replyTo) => Hold(new Held(delivery, replyTo, null));
 
     /// <summary>Deliveries held for an action not yet accepted are failed: their partition rewinds and they come again to the next incarnation, which sends the action again.</summary>
     protected override void PostStop()
     {
         foreach (var held in _unacknowledged)
         {
-            (held as IngressDelivery)?.Fail();
+            if (held.Delivery is { } delivery)
+            {
+                Reply(delivery, held.To, RecordOutcome.Failed, "The entity stopped before its step's action was in the connector's outbox.");
+            }
         }
 
         _unacknowledged.Clear();
         base.PostStop();
     }
+
+    private const string ResendTimer = "resend";
 
     /// <summary>
     /// Applies the next records while no step is active. A record's first step starts at <paramref name="at"/>
@@ -169,14 +178,9 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             ApplyRecord(record);
             Advance(at ?? record.Timestamp);
         }
-
-        if (_live)
-        {
-            ResumeRecords(); // as far as MaxHeldRecords allows
-        }
     }
 
-    /// <summary>Starts the run's next step, if any, as of <paramref name="at"/> (a time from the event being folded).</summary>
+    /// <summary>Makes the active step, if any, the run's next step as of <paramref name="at"/> (a time from the event being folded).</summary>
     private void Advance(DateTimeOffset at)
     {
         if (NextStep() is not { } plan)
@@ -186,27 +190,52 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
         if (string.IsNullOrEmpty(plan.Name) || !plan.Name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            StepLog.BadStep(Logger, EntityId, plan.Name, "its name must be letters, digits, '-', '_' or '.'", _trigger!);
+            BadStep(plan.Name, "its name must be letters, digits, '-', '_' or '.'");
             return;
         }
 
         if (!_runSteps.Add(plan.Name))
         {
-            StepLog.BadStep(Logger, EntityId, plan.Name, "it already ran in this run; fold its outcome in ApplyStep so NextStep moves on", _trigger!);
+            BadStep(plan.Name, "it already ran in this run; fold its outcome in ApplyStep so NextStep moves on");
             return;
         }
 
         _active = new ActiveStep(plan, _trigger!, IdempotencyKey.Compose(EntityId, _trigger!, plan.Name), at);
+    }
+
+    private void BadStep(string step, string problem)
+    {
         if (_live)
         {
-            Send();
+            Log.Error("Entity {0}: NextStep named step '{1}', which cannot run because {2}; the run of event {3} ends here", EntityId, step, problem, _trigger);
         }
     }
 
-    /// <summary>Sends the active step's action to its connector (again, after a restart: the key makes it once).</summary>
+    /// <summary>
+    /// The effects of the state after a fold, when live: the active step's action is sent once per
+    /// key in this incarnation (again after a restart: the key makes it take effect once); records
+    /// that waited for room behind the active step are taken, as far as <see cref="MaxHeldRecords"/> allows.
+    /// </summary>
+    private void Drive()
+    {
+        if (!_live)
+        {
+            return;
+        }
+
+        if (_active is { Status: not StepStatus.NeedsAttention } active && _sent != active.Key)
+        {
+            Send();
+        }
+
+        ResumeRecords();
+    }
+
+    /// <summary>Sends the active step's action to its connector.</summary>
     private void Send()
     {
         var active = _active!;
+        _sent = active.Key;
         active.Accepted = false;
         var request = new ConnectorRequest(active.Plan.Connector, active.Plan.Operation, active.Key, EntityId, (JsonObject)active.Plan.Input.DeepClone(), active.Plan.Timeout, $"{Route}/{EntityId}");
         if (Connectors.Supervisor(active.Plan.Connector) is not { } supervisor)
@@ -216,7 +245,7 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }
 
         supervisor.Tell(new Execute(request), Self);
-        Timers.StartSingleTimer("resend", Resend.Instance, ResendInterval);
+        Timers.StartSingleTimer(ResendTimer, Resend.Instance, ResendInterval);
     }
 
     private void Outcome(string key, object outcome)
@@ -229,32 +258,34 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         }
 
         var supervisor = Sender;
-        Timers.Cancel("resend");
+        Timers.Cancel(ResendTimer);
         switch (outcome)
         {
             case ActionSucceeded s:
-                Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts, Context.System.TimeProvider.GetUtcNow()), e =>
+                Persist(new StepSucceeded(active.Plan.Name, key, s.Status, s.Output, s.Verified, s.Attempts, Now), e =>
                 {
                     Connectors.Metrics.StepConcluded(active.Plan.Connector, nameof(StepResolution.Succeeded));
-                    ApplyEvent(e);
-                    Hold(new ActionOutcomeReceived(key), supervisor);
+                    Fold(e);
+                    Hold(new Held(null, supervisor, new ActionOutcomeReceived(key)));
+                    Drive();
                 });
                 return;
             case ActionFailed { Class: FailureClass.Data } f:
                 var failure = new StepFailure(f.Class, f.Outcome, f.Message, f.Fix, f.Status);
-                Persist(new StepParked(active.Plan.Name, key, active.Plan.Connector, active.Plan.Operation, active.Plan.Input, failure, Context.System.TimeProvider.GetUtcNow()), e =>
+                Persist(new StepParked(active.Plan.Name, key, active.Plan.Connector, active.Plan.Operation, active.Plan.Input, failure, Now), e =>
                 {
-                    ApplyEvent(e);
+                    Fold(e);
                     Connectors.Metrics.StepParked(active.Plan.Connector, f.Outcome);
                     Context.System.EventStream.Publish(new StepNeedsAttention(EntityId, _active!.View()));
-                    StepLog.Parked(Logger, EntityId, key, f.Outcome, f.Message, f.Fix);
-                    Hold(new ActionOutcomeReceived(key), supervisor); // parked: settles at once, with anything held before
+                    Log.Warning("Entity {0}: step {1} needs attention ({2}): {3}. Fix: {4}", EntityId, key, f.Outcome, f.Message, f.Fix);
+                    Hold(new Held(null, supervisor, new ActionOutcomeReceived(key))); // parked: settles at once, with anything held before
+                    Drive();
                 });
                 return;
             default:
                 // Not taken (the connector is saturated) or not finished: ask again shortly.
                 active.Accepted = false;
-                Timers.StartSingleTimer("resend", Resend.Instance, ResendInterval);
+                Timers.StartSingleTimer(ResendTimer, Resend.Instance, ResendInterval);
                 return;
         }
     }
@@ -292,26 +323,30 @@ public abstract class StepEntity : IngressEntity, IWithTimers
             ResolveStepManually manual => (StepResolution.ResolvedManually, null, (JsonObject?)manual.Output?.DeepClone()),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "an unknown step command"),
         };
-        var resolved = new StepResolved(active!.Plan.Name, active.Key, decision.Resolution, decision.Input, decision.Output, command.Operator, command.Reason ?? "", Context.System.TimeProvider.GetUtcNow());
+        var resolved = new StepResolved(active!.Plan.Name, active.Key, decision.Resolution, decision.Input, decision.Output, command.Operator, command.Reason ?? "", Now);
         var sender = Sender;
         var connector = active.Plan.Connector;
-        Persist(resolved, e =>
+        Persist(new Audited(resolved, $"operator:{command.Operator}", EntityId), _ =>
         {
-            ApplyEvent(e);
-            Connectors.Metrics.ManualFallback(connector, e.Resolution.ToString());
-            if (e.Resolution != StepResolution.Retried)
+            Fold(resolved);
+            Connectors.Metrics.ManualFallback(connector, resolved.Resolution.ToString());
+            if (resolved.Resolution != StepResolution.Retried)
             {
-                Connectors.Metrics.StepConcluded(connector, e.Resolution.ToString());
+                Connectors.Metrics.StepConcluded(connector, resolved.Resolution.ToString());
             }
 
-            Context.System.EventStream.Publish(new StepReleased(EntityId, e.IdempotencyKey, e.Resolution, e.Operator));
-            StepLog.Resolved(Logger, EntityId, e.IdempotencyKey, e.Resolution, e.Operator, e.Reason);
-            Hold(new StepCommandAccepted(e.IdempotencyKey, e.Resolution, e.Resolution == StepResolution.Retried ? _active?.Key : null), sender);
-        }, new PersistOptions(CausedBy: Actor.Operator(command.Operator), CorrelationId: EntityId));
+            Context.System.EventStream.Publish(new StepReleased(EntityId, resolved.IdempotencyKey, resolved.Resolution, resolved.Operator));
+            Log.Info("Entity {0}: step {1} {2} by operator {3}: {4}", EntityId, resolved.IdempotencyKey, resolved.Resolution, resolved.Operator, resolved.Reason);
+            Drive(); // a retry sends its new key now, so the acknowledgement below waits for its acceptance
+            Hold(new Held(null, sender, new StepCommandAccepted(resolved.IdempotencyKey, resolved.Resolution, resolved.Resolution == StepResolution.Retried ? _active?.Key : null)));
+        });
     }
 
-    /// <summary>Folds a step event (live after it is journaled, and on recovery). Times come from the events (taken from the injected clock when they were journaled), never from the clock.</summary>
-    private void ApplyEvent(object @event)
+    /// <summary>
+    /// Folds a step event (live after it is journaled, and on recovery): state only, no effects.
+    /// Times come from the events (taken from the injected clock when they were journaled), never from the clock.
+    /// </summary>
+    private void Fold(object @event)
     {
         var active = _active ?? throw new InvalidOperationException($"Entity '{EntityId}' has a step event ({@event.GetType().Name}) but no active step: the journal does not match NextStep. Check that NextStep is deterministic.");
         switch (@event)
@@ -327,11 +362,6 @@ public abstract class StepEntity : IngressEntity, IWithTimers
                 break;
             case StepResolved { Resolution: StepResolution.Retried } r:
                 active.Revise(r.Input ?? active.Plan.Input, IdempotencyKey.Compose(EntityId, active.TriggeredBy, active.Plan.Name, active.Revision + 2), r.At);
-                if (_live)
-                {
-                    Send();
-                }
-
                 break;
             case StepResolved r:
                 Conclude(new StepOutcome(r.Step, r.IdempotencyKey, r.Resolution, r.Output, r.Operator), r.At);
@@ -352,10 +382,10 @@ public abstract class StepEntity : IngressEntity, IWithTimers
         Pump(at);
     }
 
-    /// <summary>Acknowledges <paramref name="what"/> (a delivery, or a reply to send) now, or once the active step's action is accepted.</summary>
-    private void Hold(object what, IActorRef? to = null)
+    /// <summary>Acknowledges <paramref name="held"/> (a delivery, or a reply to send) now, or once the active step's action is accepted.</summary>
+    private void Hold(Held held)
     {
-        _unacknowledged.Add(to is null ? what : new Reply(to, what));
+        _unacknowledged.Add(held);
         Settle();
     }
 
@@ -368,23 +398,23 @@ public abstract class StepEntity : IngressEntity, IWithTimers
 
         foreach (var held in _unacknowledged)
         {
-            switch (held)
+            if (held.Delivery is { } delivery)
             {
-                case IngressDelivery delivery:
-                    delivery.Complete();
-                    break;
-                case Reply reply:
-                    reply.To.Tell(reply.Message, Self);
-                    break;
+                Reply(delivery, held.To, RecordOutcome.Applied);
+            }
+            else
+            {
+                held.To.Tell(held.Message, Self);
             }
         }
 
         _unacknowledged.Clear();
     }
 
-    private sealed record Reply(IActorRef To, object Message);
+    /// <summary>A delivery to acknowledge, or a message to send, once the active step's action is accepted.</summary>
+    private sealed record Held(RecordDelivery? Delivery, IActorRef To, object? Message);
 
-    private sealed class Resend
+    private sealed class Resend : INoSerializationVerificationNeeded
     {
         public static readonly Resend Instance = new();
     }

@@ -75,12 +75,8 @@ public sealed record StepOutcome(string Step, string IdempotencyKey, StepResolut
 public sealed record StepView(string Step, string IdempotencyKey, string Connector, string Operation, StepStatus Status, JsonObject Input, StepFailure? Failure, DateTimeOffset Since, int Revision, string TriggeredBy);
 
 /// <summary>Asks an entity for its steps.</summary>
-public sealed class GetSteps
+public sealed record GetSteps : ICoordinatorMessage
 {
-    private GetSteps()
-    {
-    }
-
     /// <summary>The instance.</summary>
     public static GetSteps Instance { get; } = new();
 }
@@ -89,13 +85,13 @@ public sealed class GetSteps
 /// <param name="EntityId">The entity.</param>
 /// <param name="Active">The active step; null when idle.</param>
 /// <param name="HeldRecords">Records journaled and waiting, in order, for the active step to end.</param>
-public sealed record StepsView(string EntityId, StepView? Active, int HeldRecords);
+public sealed record StepsView(string EntityId, StepView? Active, int HeldRecords) : ICoordinatorMessage;
 
 /// <summary>An operator command on a parked step. Audited: journaled with the operator's name and reason.</summary>
 /// <param name="IdempotencyKey">The parked step's key (from its <see cref="StepView"/>), so a command never lands on a different step.</param>
 /// <param name="Operator">Who decides.</param>
 /// <param name="Reason">Why; kept in the audit trail.</param>
-public abstract record StepCommand(string IdempotencyKey, string Operator, string Reason);
+public abstract record StepCommand(string IdempotencyKey, string Operator, string Reason) : ICoordinatorMessage;
 
 /// <summary>Sends the parked step again under a new key, its input changed by <paramref name="Edit"/> (a JSON merge patch, RFC 7396: members replace, null removes) if given.</summary>
 public sealed record RetryStep(string IdempotencyKey, JsonObject? Edit, string Operator, string Reason) : StepCommand(IdempotencyKey, Operator, Reason);
@@ -113,27 +109,27 @@ public sealed record ResolveStepManually(string IdempotencyKey, JsonObject? Outp
 /// <param name="IdempotencyKey">The step's key the command named.</param>
 /// <param name="Resolution">What was done.</param>
 /// <param name="NextKey">The retried action's key; null otherwise.</param>
-public sealed record StepCommandAccepted(string IdempotencyKey, StepResolution Resolution, string? NextKey);
+public sealed record StepCommandAccepted(string IdempotencyKey, StepResolution Resolution, string? NextKey) : ICoordinatorMessage;
 
 /// <summary>The command was refused; nothing changed.</summary>
 /// <param name="IdempotencyKey">The key the command named.</param>
 /// <param name="Reason">Why, and what to do instead.</param>
-public sealed record StepCommandRejected(string IdempotencyKey, string Reason);
+public sealed record StepCommandRejected(string IdempotencyKey, string Reason) : ICoordinatorMessage;
 
 /// <summary>Published on the event stream when a step is parked, for read models and consoles.</summary>
-public sealed record StepNeedsAttention(string EntityId, StepView Step);
+public sealed record StepNeedsAttention(string EntityId, StepView Step) : ICoordinatorMessage;
 
 /// <summary>Published on the event stream when an operator resolves a parked step.</summary>
-public sealed record StepReleased(string EntityId, string IdempotencyKey, StepResolution Resolution, string Operator);
+public sealed record StepReleased(string EntityId, string IdempotencyKey, StepResolution Resolution, string Operator) : ICoordinatorMessage;
 
 /// <summary>Journal: the active step's action succeeded, at <paramref name="At"/> (from the entity's clock when it handled the outcome; null in events journaled before it was recorded).</summary>
-public sealed record StepSucceeded(string Step, string IdempotencyKey, int Status, JsonObject Output, bool Verified, int Attempts, DateTimeOffset? At = null);
+public sealed record StepSucceeded(string Step, string IdempotencyKey, int Status, JsonObject Output, bool Verified, int Attempts, DateTimeOffset? At = null) : ICoordinatorMessage;
 
 /// <summary>Journal: the active step was parked on a data failure.</summary>
-public sealed record StepParked(string Step, string IdempotencyKey, string Connector, string Operation, JsonObject Input, StepFailure Failure, DateTimeOffset At);
+public sealed record StepParked(string Step, string IdempotencyKey, string Connector, string Operation, JsonObject Input, StepFailure Failure, DateTimeOffset At) : ICoordinatorMessage;
 
 /// <summary>Journal: an operator resolved the parked step (audited with <c>CausedBy</c> as well).</summary>
-public sealed record StepResolved(string Step, string IdempotencyKey, StepResolution Resolution, JsonObject? Input, JsonObject? Output, string Operator, string Reason, DateTimeOffset At);
+public sealed record StepResolved(string Step, string IdempotencyKey, StepResolution Resolution, JsonObject? Input, JsonObject? Output, string Operator, string Reason, DateTimeOffset At) : ICoordinatorMessage;
 
 /// <summary>Registers the step entities' journal events.</summary>
 public static class StepJournal
@@ -147,10 +143,42 @@ public static class StepJournal
             .Register("V1.StepParked", StepJsonContext.Default.StepParked)
             .Register("V1.StepResolved", StepJsonContext.Default.StepResolved);
     }
+
+    /// <summary>Registers the events and every step message that can cross nodes (queries, operator commands, their answers, what is published).</summary>
+    public static EventTypeRegistry AddStepMessages(this EventTypeRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        if (!registry.IsRegistered(typeof(StepSucceeded)))
+        {
+            registry.AddSteps();
+        }
+
+        return registry
+            .Register("V1.GetSteps", StepJsonContext.Default.GetSteps)
+            .Register("V1.StepsView", StepJsonContext.Default.StepsView)
+            .Register("V1.RetryStep", StepJsonContext.Default.RetryStep)
+            .Register("V1.SkipStep", StepJsonContext.Default.SkipStep)
+            .Register("V1.CancelStep", StepJsonContext.Default.CancelStep)
+            .Register("V1.ResolveStepManually", StepJsonContext.Default.ResolveStepManually)
+            .Register("V1.StepCommandAccepted", StepJsonContext.Default.StepCommandAccepted)
+            .Register("V1.StepCommandRejected", StepJsonContext.Default.StepCommandRejected)
+            .Register("V1.StepNeedsAttention", StepJsonContext.Default.StepNeedsAttention)
+            .Register("V1.StepReleased", StepJsonContext.Default.StepReleased);
+    }
 }
 
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
 [JsonSerializable(typeof(StepSucceeded))]
 [JsonSerializable(typeof(StepParked))]
 [JsonSerializable(typeof(StepResolved))]
+[JsonSerializable(typeof(GetSteps))]
+[JsonSerializable(typeof(StepsView))]
+[JsonSerializable(typeof(RetryStep))]
+[JsonSerializable(typeof(SkipStep))]
+[JsonSerializable(typeof(CancelStep))]
+[JsonSerializable(typeof(ResolveStepManually))]
+[JsonSerializable(typeof(StepCommandAccepted))]
+[JsonSerializable(typeof(StepCommandRejected))]
+[JsonSerializable(typeof(StepNeedsAttention))]
+[JsonSerializable(typeof(StepReleased))]
 internal sealed partial class StepJsonContext : JsonSerializerContext;

@@ -4,6 +4,7 @@ using Coordinator.Actors.TestKit;
 using Coordinator.Connectors;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Workflows.OrderNode;
 using Npgsql;
@@ -13,7 +14,8 @@ namespace Coordinator.Benchmarks.Steps;
 /// <summary>
 /// Steps through a supervised connector, end to end: <c>order.placed</c> records on 8 partitions,
 /// each one order entity whose charge goes through the payments connector (a call and a read-back
-/// against a real HTTP server on loopback) and whose outcome is journaled, all in PostgreSQL.
+/// against a real HTTP server on loopback) and whose outcome is journaled, all in PostgreSQL:
+/// a one-node Akka cluster, the sharded ingress graph, the order region, our journal plugin.
 /// </summary>
 internal static class StepBenchmarks
 {
@@ -54,7 +56,7 @@ internal static class StepBenchmarks
         {
             var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(api.BaseUrl, p => p.MaxConcurrentCalls = 64) };
             var start = Stopwatch.GetTimestamp();
-            await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, journal, new PostgresSnapshotStore(dataSource, options), new MemoryDeadLetterStore(), connectors);
+            await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, schema), new MemoryDeadLetterStore(), connectors);
             await Eventually.TrueAsync(() => node.Connectors.Metrics.StepsConcluded == orders, $"{orders} steps concluded", TimeSpan.FromMinutes(10));
             var seconds = Harness.Seconds(start);
             if (api.Effects.Count != orders)
