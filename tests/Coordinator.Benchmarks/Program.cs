@@ -1,13 +1,10 @@
 using Coordinator.Benchmarks;
-using Coordinator.Benchmarks.Actors;
 using Coordinator.Benchmarks.AkkaPersistence;
-using Coordinator.Benchmarks.Ingress;
-using Coordinator.Benchmarks.Persistence;
 using Coordinator.Benchmarks.ShardedIngress;
 using Coordinator.Benchmarks.Steps;
 using Coordinator.Benchmarks.Workflows;
 
-// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [actors] [persistence] [akka-persistence] [ingress] [sharded-ingress] [sharded-ingress-memory] [steps] [workflows] [--runs N] [--quick] [--keys N] [--filter name]
+// Usage: dotnet run -c Release --project tests/Coordinator.Benchmarks -- [akka-persistence] [sharded-ingress] [sharded-ingress-memory] [steps] [workflows] [--runs N] [--quick] [--keys N] [--filter name]
 var quick = args.Contains("--quick");
 var runsIndex = Array.IndexOf(args, "--runs");
 var filterIndex = Array.IndexOf(args, "--filter");
@@ -17,24 +14,9 @@ var runs = runsIndex >= 0 && runsIndex + 1 < args.Length ? int.Parse(args[runsIn
 
 Console.Error.WriteLine($"Coordinator benchmarks: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, {runs} runs after a warm-up");
 var figures = new List<Figure>();
-if (suites.Count == 0 || suites.Contains("actors"))
-{
-    figures.AddRange(await ActorBenchmarks.RunAllAsync(runs, quick));
-}
-
-if (suites.Count == 0 || suites.Contains("persistence"))
-{
-    figures.AddRange(await PersistenceBenchmarks.RunAllAsync(runs, quick));
-}
-
 if (suites.Count == 0 || suites.Contains("akka-persistence"))
 {
     figures.AddRange(await AkkaPersistenceBenchmarks.RunAllAsync(Math.Min(runs, 3), quick));
-}
-
-if (suites.Count == 0 || suites.Contains("ingress"))
-{
-    figures.AddRange(await IngressBenchmarks.RunAllAsync(runs, quick));
 }
 
 if (suites.Count == 0 || suites.Contains("sharded-ingress"))

@@ -134,7 +134,7 @@ public sealed class ClusterLedgerNode : IAsyncDisposable
         RecordIngress.Register(system, contracts ?? Ledger.Contracts());
         var region = RecordSharding.StartRegion(system, node.TypeName, entityProps ?? (id => Props.Create(() => new ShardedLedger(id))), node.Partitions, sharding);
         beforeIngress?.Invoke(system, region);
-        var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, node.TypeName, region)], deadLetters, loggerFactory ?? LedgerNode.DefaultLogging);
+        var ingress = new KafkaShardingIngress(system, kafka, settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, [new RecordTopic(node.Topic, node.TypeName, region)], deadLetters, loggerFactory ?? Ledger.DefaultLogging);
         ingress.Start();
         return new ClusterLedgerNode(system, region, ingress);
     }

@@ -51,7 +51,7 @@ public static class ClusterProgram
         var journal = new JournalLocation(JournalDatabase.PostgreSql, connectionString, schema);
         var options = new ClusterNodeOptions(topic, int.Parse(partitionText, CultureInfo.InvariantCulture), journal, seed, int.Parse(portText, CultureInfo.InvariantCulture)) { Hocon = Hocon };
         var settings = new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200), DeliveryTimeout = deliveryTimeout, HandOffTimeout = TimeSpan.FromSeconds(15) };
-        var node = await ClusterLedgerNode.StartAsync(options, LedgerNode.ConsumerOptions(bootstrap, group, topic), new PostgresDeadLetterStore(dataSource, new PostgresOptions { Schema = schema }), settings);
+        var node = await ClusterLedgerNode.StartAsync(options, Ledger.ConsumerOptions(bootstrap, group, topic), new PostgresDeadLetterStore(dataSource, new PostgresOptions { Schema = schema }), settings);
         Console.WriteLine($"pid {Environment.ProcessId}");
         Console.WriteLine($"address {node.Address}");
         var assigned = -1;

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
-using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
-using Coordinator.Actors.Sharding;
 using Coordinator.Actors.TestKit;
 using Coordinator.Kafka.Configuration;
 using Coordinator.Kafka.Embedded;
@@ -22,55 +20,28 @@ public sealed record Posted(long Amount, string? Memo)
     public long Amount { get; init; } = Amount;
 }
 
-/// <summary>Asks a ledger for its state.</summary>
-public sealed class GetLedger
-{
-    private GetLedger()
-    {
-    }
-
-    /// <summary>The instance.</summary>
-    public static GetLedger Instance { get; } = new();
-}
-
-/// <summary>A ledger's state: the fold of its applied records.</summary>
-/// <param name="Id">The ledger (record key).</param>
-/// <param name="Balance">Sum of amounts.</param>
-/// <param name="EventIds">Business event ids applied, in order.</param>
-public sealed record LedgerState(string Id, long Balance, IReadOnlyList<string> EventIds);
-
-/// <summary>The sample entity: a ledger per key that sums posted amounts.</summary>
-public sealed class LedgerEntity(string id) : IngressEntity
-{
-    private readonly List<string> _eventIds = [];
-    private long _balance;
-
-    /// <inheritdoc />
-    public override string PersistenceId => $"ledger-{id}";
-
-    /// <inheritdoc />
-    protected override void Apply(IngressEvent record)
-    {
-        _balance += ((Posted)record.Data).Amount;
-        _eventIds.Add(record.EventId);
-    }
-
-    /// <inheritdoc />
-    protected override bool ReceiveOther(object message)
-    {
-        if (message is GetLedger)
-        {
-            Sender.Tell(new LedgerState(id, _balance, [.. _eventIds]));
-            return true;
-        }
-
-        return false;
-    }
-}
-
 /// <summary>The ledger's record contracts, journal events and JSON.</summary>
 public static class Ledger
 {
+    /// <summary>Logging when none is given: the console when <c>COORDINATOR_TEST_LOG</c> is set, else none.</summary>
+    public static Microsoft.Extensions.Logging.ILoggerFactory DefaultLogging { get; } = Environment.GetEnvironmentVariable("COORDINATOR_TEST_LOG") is { Length: > 0 }
+        ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole())
+        : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+    /// <summary>Consumer options of a test node on the embedded broker: a 6 s session, 1 s heartbeats, and the embedded broker's fetch settings.</summary>
+    public static KafkaOptions ConsumerOptions(string bootstrapServers, string group, string topic)
+    {
+        var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
+        options.Topics.Add(topic);
+        options.Client["heartbeat.interval.ms"] = "1000";
+        foreach (var (name, value) in EmbeddedKafka.ConsumerSettings)
+        {
+            options.Client[name] = value;
+        }
+
+        return options;
+    }
+
     /// <summary>The record type.</summary>
     public const string PostedType = "ledger.posted";
 
@@ -156,85 +127,6 @@ public static class Ledger
     /// <param name="Version">Contract version.</param>
     /// <param name="Data">The posting.</param>
     public sealed record EnvelopeDto(string Id, string Type, int Version, Posted Data);
-}
-
-/// <summary>One coordinator node consuming a ledger topic: actor system, persistence, region, ingress.</summary>
-public sealed class LedgerNode : IAsyncDisposable
-{
-    private LedgerNode(ActorSystem system, IActorRef region, KafkaIngress ingress, IngressExtension extension)
-    {
-        System = system;
-        Region = region;
-        Ingress = ingress;
-        Metrics = extension.Metrics;
-    }
-
-    /// <summary>Logging when none is given: the console when <c>COORDINATOR_TEST_LOG</c> is set, else none.</summary>
-    public static Microsoft.Extensions.Logging.ILoggerFactory DefaultLogging { get; } = Environment.GetEnvironmentVariable("COORDINATOR_TEST_LOG") is { Length: > 0 }
-        ? Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddConsole())
-        : Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
-
-    /// <summary>The node's actor system.</summary>
-    public ActorSystem System { get; }
-
-    /// <summary>The ledger region.</summary>
-    public IActorRef Region { get; }
-
-    /// <summary>The ingress.</summary>
-    public KafkaIngress Ingress { get; }
-
-    /// <summary>Ingress totals.</summary>
-    public IngressMetrics Metrics { get; }
-
-    /// <summary>Starts a node and joins the group; <paramref name="contracts"/> defaults to <see cref="Ledger.Contracts"/>.</summary>
-    public static async Task<LedgerNode> StartAsync(string bootstrapServers, string group, string topic, int partitions, IJournalStore journal, ISnapshotStore snapshots, IDeadLetterStore deadLetters, IngressSettings? settings = null, ShardingSettings? sharding = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, RecordContracts? contracts = null)
-    {
-        var system = ActorSystem.Create($"node-{Guid.NewGuid():N}"[..13]);
-        await PersistenceExtension.StartAsync(system, new PersistenceSettings
-        {
-            Journal = journal,
-            SnapshotStore = snapshots,
-            Registry = new EventTypeRegistry().AddIngress(),
-        });
-        await deadLetters.InitializeAsync();
-        var extension = IngressExtension.Register(system, contracts ?? Ledger.Contracts());
-        var region = system.ActorOf(IngressRegion.Props(id => Props.Create(() => new LedgerEntity(id)), partitions, sharding), "ledgers");
-        var ingress = new KafkaIngress(system, ConsumerOptions(bootstrapServers, group, topic), settings ?? new IngressSettings { CommitInterval = TimeSpan.FromMilliseconds(200) }, new Dictionary<string, IActorRef> { [topic] = region }, deadLetters, loggerFactory ?? DefaultLogging);
-        ingress.Start();
-        return new LedgerNode(system, region, ingress, extension);
-    }
-
-    /// <summary>Consumer options of a test node on the embedded broker: a 6 s session, 1 s heartbeats, and the embedded broker's fetch settings.</summary>
-    public static KafkaOptions ConsumerOptions(string bootstrapServers, string group, string topic)
-    {
-        var options = new KafkaOptions { BootstrapServers = bootstrapServers, GroupId = group, SessionTimeout = TimeSpan.FromSeconds(6) };
-        options.Topics.Add(topic);
-        options.Client["heartbeat.interval.ms"] = "1000";
-        foreach (var (name, value) in EmbeddedKafka.ConsumerSettings)
-        {
-            options.Client[name] = value;
-        }
-
-        return options;
-    }
-
-    /// <summary>A ledger's state (starting and recovering it if needed).</summary>
-    public Task<LedgerState> QueryAsync(string id) => Region.Ask<LedgerState>(new ShardEnvelope(id, GetLedger.Instance), TimeSpan.FromSeconds(30));
-
-    /// <summary>Leaves the group as a crash would: nothing more committed.</summary>
-    public async Task AbortAsync()
-    {
-        await Ingress.AbortAsync();
-        await Ingress.DisposeAsync();
-        await System.Terminate();
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await Ingress.DisposeAsync();
-        await System.Terminate();
-    }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

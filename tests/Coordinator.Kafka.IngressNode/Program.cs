@@ -9,11 +9,10 @@ if (args is ["cluster", ..])
 }
 
 // Usage: IngressNode [akka] <bootstrap servers> <group> <topic> <partitions> <postgres connection string> <schema> [commit interval ms]
-// Runs one ledger node until killed: the old actor runtime, or with "akka" a ClusterLedgerNode
-// (its own one-node Akka cluster, our journal plugin on the schema). Prints "assigned <n>"
+// Runs one ledger node until killed: a ClusterLedgerNode (its own one-node Akka cluster, our
+// journal plugin on the schema; "akka" is accepted for older callers). Prints "assigned <n>"
 // whenever its assignment changes and "applied <n>" as records are applied.
-var akka = args is ["akka", ..];
-if (akka)
+if (args is ["akka", ..])
 {
     args = args[1..];
 }
@@ -28,40 +27,27 @@ var partitions = int.Parse(partitionText, System.Globalization.CultureInfo.Invar
 var commitInterval = TimeSpan.FromMilliseconds(rest.Length == 1 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200);
 var dataSource = NpgsqlDataSource.Create(connectionString);
 var options = new PostgresOptions { Schema = schema };
-Func<int> assignment;
-Func<long> appliedCount;
-IAsyncDisposable node;
-if (akka)
-{
-    var cluster = await ClusterLedgerNode.StartAsync(
-        new ClusterNodeOptions(topic, partitions, new JournalLocation(JournalDatabase.PostgreSql, connectionString, schema)),
-        LedgerNode.ConsumerOptions(bootstrap, group, topic),
-        new PostgresDeadLetterStore(dataSource, options),
-        new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = commitInterval });
-    (node, assignment, appliedCount) = (cluster, () => cluster.Ingress.Assignment.Count, () => cluster.Metrics.Applied);
-}
-else
-{
-    var ledger = await LedgerNode.StartAsync(bootstrap, group, topic, partitions, new PostgresJournalStore(dataSource, options), new PostgresSnapshotStore(dataSource, options), new PostgresDeadLetterStore(dataSource, options), new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = commitInterval });
-    (node, assignment, appliedCount) = (ledger, () => ledger.Ingress.Assignment.Count, () => ledger.Metrics.Applied);
-}
-
-await using (node)
+var cluster = await ClusterLedgerNode.StartAsync(
+    new ClusterNodeOptions(topic, partitions, new JournalLocation(JournalDatabase.PostgreSql, connectionString, schema)),
+    Ledger.ConsumerOptions(bootstrap, group, topic),
+    new PostgresDeadLetterStore(dataSource, options),
+    new Coordinator.Kafka.Ingress.IngressSettings { CommitInterval = commitInterval });
+await using (cluster)
 {
     Console.WriteLine("started");
     var assigned = -1;
     long applied = -1;
     while (true)
     {
-        if (assignment() != assigned)
+        if (cluster.Ingress.Assignment.Count != assigned)
         {
-            assigned = assignment();
+            assigned = cluster.Ingress.Assignment.Count;
             Console.WriteLine($"assigned {assigned}");
         }
 
-        if (appliedCount() != applied)
+        if (cluster.Metrics.Applied != applied)
         {
-            applied = appliedCount();
+            applied = cluster.Metrics.Applied;
             Console.WriteLine($"applied {applied}");
         }
 

@@ -1,10 +1,10 @@
 using System.Text;
 using Confluent.Kafka;
-using Coordinator.Actors.Sharding;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Configuration;
 using Coordinator.Kafka.Egress;
 using Coordinator.Kafka.Embedded;
+using Coordinator.Kafka.Sharding;
 
 namespace Coordinator.Kafka.Tests;
 

@@ -1,8 +1,8 @@
 using System.Text;
 using Confluent.Kafka;
-using Coordinator.Actors.Sharding;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Native;
+using Coordinator.Kafka.Sharding;
 
 namespace Coordinator.Kafka.Tests;
 

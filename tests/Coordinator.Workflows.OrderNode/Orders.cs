@@ -180,7 +180,7 @@ public sealed class OrderNode : IAsyncDisposable
         var options = new ClusterNodeOptions(Orders.Topic, partitions, journal) { TypeName = TypeName, WrapJournal = wrapJournal, VerifySerialization = wrapJournal is null };
         var node = await ClusterLedgerNode.StartAsync(
             options,
-            LedgerNode.ConsumerOptions(bootstrapServers, group, Orders.Topic),
+            Ledger.ConsumerOptions(bootstrapServers, group, Orders.Topic),
             deadLetters,
             loggerFactory: logging,
             contracts: Orders.Contracts(),

@@ -65,16 +65,6 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
     /// <summary>Text PostgreSQL can store: U+0000 written as <c>\u0000</c>.</summary>
     private static string Storable(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
 
-    /// <summary>Consume thread: queues <paramref name="record"/>; waits for room when the queue is full.</summary>
-    public void Post(DeadLetterRecord record, PartitionFlow flow, long generation)
-    {
-        var item = new Item(record, () => flow.Complete(generation, record.Offset));
-        if (!_queue.Writer.TryWrite(item))
-        {
-            _queue.Writer.WriteAsync(item, _abort.Token).AsTask().GetAwaiter().GetResult();
-        }
-    }
-
     /// <summary>
     /// Records <paramref name="record"/>; completes once it is in the store (and topic). A full
     /// queue or a failing store makes the caller wait: in a stream that is backpressure, and the

@@ -5,7 +5,7 @@ using Coordinator.Actors.Persistence;
 namespace Coordinator.Kafka.Ingress;
 
 /// <summary>
-/// What an <see cref="IngressEntity"/> journals for every record it applies: where the record
+/// What an <see cref="Sharding.RecordEntity"/> journals for every record it applies: where the record
 /// came from (so a redelivery is recognised after a restart), its business event id (so a
 /// re-publication is recognised), and its data as received.
 /// </summary>

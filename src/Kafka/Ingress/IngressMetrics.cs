@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Coordinator.Actors;
 using Coordinator.Actors.Persistence;
 
 namespace Coordinator.Kafka.Ingress;
@@ -40,11 +39,6 @@ public sealed class IngressMetrics : IDisposable
     private long _commitFailures;
     private long _replaysTotal;
     private long _stale;
-
-    internal IngressMetrics(ActorSystem system)
-        : this(system.Name, system.Settings.MeterFactory)
-    {
-    }
 
     internal IngressMetrics(string systemName, IMeterFactory? meterFactory)
     {
@@ -185,46 +179,4 @@ public sealed class IngressMetrics : IDisposable
     }
 
     internal void RecordStale() => Interlocked.Increment(ref _stale);
-}
-
-/// <summary>
-/// The ingress of an actor system: the record contracts its entities are read under, and its
-/// metrics. Register it once, before the first <see cref="IngressEntity"/> starts.
-/// </summary>
-public sealed class IngressExtension
-{
-    private IngressExtension(RecordContracts contracts, IngressMetrics metrics)
-    {
-        Contracts = contracts;
-        Metrics = metrics;
-    }
-
-    /// <summary>The contracts records are read under.</summary>
-    public RecordContracts Contracts { get; }
-
-    /// <summary>Totals and instruments.</summary>
-    public IngressMetrics Metrics { get; }
-
-    /// <summary>Registers the ingress with <paramref name="system"/>.</summary>
-    /// <exception cref="InvalidOperationException">It is registered already.</exception>
-    public static IngressExtension Register(ActorSystem system, RecordContracts contracts)
-    {
-        ArgumentNullException.ThrowIfNull(system);
-        ArgumentNullException.ThrowIfNull(contracts);
-        var extension = new IngressExtension(contracts, new IngressMetrics(system));
-        if (!ReferenceEquals(system.RegisterExtension(extension), extension))
-        {
-            extension.Metrics.Dispose();
-            throw new InvalidOperationException($"The ingress is already registered for actor system {system.Name}.");
-        }
-
-        _ = system.WhenTerminated.ContinueWith(_ => extension.Metrics.Dispose(), TaskScheduler.Default);
-        return extension;
-    }
-
-    /// <summary>The ingress of <paramref name="system"/>.</summary>
-    /// <exception cref="InvalidOperationException">It was not registered.</exception>
-    public static IngressExtension Get(ActorSystem system)
-        => system.GetExtension<IngressExtension>()
-            ?? throw new InvalidOperationException($"The ingress is not registered for actor system {system.Name}; call IngressExtension.Register(system, contracts) before starting entities that consume Kafka.");
 }

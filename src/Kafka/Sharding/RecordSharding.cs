@@ -4,7 +4,6 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Sharding.External;
 using Akka.DistributedData;
-using Murmur2Partitioner = Coordinator.Actors.Sharding.Murmur2Partitioner;
 
 namespace Coordinator.Kafka.Sharding;
 

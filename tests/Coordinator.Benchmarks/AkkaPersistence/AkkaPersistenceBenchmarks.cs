@@ -223,12 +223,12 @@ internal static class AkkaPersistenceBenchmarks
         var reader = place.Start();
         try
         {
-            var cpu = Ingress.IngressBenchmarks.CpuSplit.Read();
+            var cpu = ShardedIngress.CpuSplit.Read();
             var start = Stopwatch.GetTimestamp();
             var actors = Enumerable.Range(0, entities).Select(i => reader.ActorOf(Props.Create(() => new BenchActor($"cold-{i}", true)))).ToArray();
             var recovered = await Task.WhenAll(actors.Select(a => a.Ask<BenchActor.Recovered>(BenchActor.Ping.Instance, TimeSpan.FromMinutes(5))));
             var seconds = Harness.Seconds(start);
-            var used = Ingress.IngressBenchmarks.CpuSplit.Read() - cpu;
+            var used = ShardedIngress.CpuSplit.Read() - cpu;
             var events = recovered.Sum(r => r.Events);
             if (events != (long)(entities / 2) * eventsEach)
             {

@@ -4,7 +4,6 @@ using Akka.Actor;
 using Confluent.Kafka;
 using Coordinator.Actors.Persistence;
 using Coordinator.Actors.TestKit;
-using Coordinator.Benchmarks.Ingress;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
@@ -19,8 +18,7 @@ namespace Coordinator.Benchmarks.ShardedIngress;
 /// to persisted entity state with offsets committed, on a one-node Akka cluster, ledger
 /// postings on 8 partitions over 10,000 keys into Akka.Cluster.Sharding entities journaling
 /// through our Akka.Persistence plugin on PostgreSQL (or Akka's in-memory journal, the upper
-/// bound; or an entity that journals nothing, to separate the costs). The old runtime's ingress
-/// runs in the same sitting for the ratio. Then p99 end-to-end latency at 5,000 events/s, and the
+/// bound; or an entity that journals nothing, to separate the costs). Then p99 end-to-end latency at 5,000 events/s, and the
 /// memory of 1,000,000 distinct keys with the active-entity cap at its default and small.
 /// </summary>
 internal static class ShardedIngressBenchmarks
@@ -41,7 +39,7 @@ internal static class ShardedIngressBenchmarks
     {
         var records = quick ? 40_000 : 200_000;
         var figures = new List<Figure>();
-        var cpu = new List<IngressBenchmarks.CpuSplit>();
+        var cpu = new List<CpuSplit>();
         var fromAssigned = new List<double>();
         var newPg = await Harness.MeasureAsync($"Akka.NET sharded ingress → PostgreSQL (our plugin), {records:N0} records, 8 partitions, 10k keys, committed, from ingress start", "events/s", true, "≥ 40,000", runs,
             async () =>
@@ -55,25 +53,10 @@ internal static class ShardedIngressBenchmarks
         if (!double.IsNaN(newPg.Median))
         {
             fromAssigned.Sort();
-            figures.Add(new Figure("… the same, clocked from all 8 partitions assigned (as the old runtime's row)", "events/s", fromAssigned[fromAssigned.Count / 2], fromAssigned[^1], true, "report"));
+            figures.Add(new Figure("… the same, clocked from all 8 partitions assigned", "events/s", fromAssigned[fromAssigned.Count / 2], fromAssigned[^1], true, "report"));
         }
 
-        var oldCpu = new List<IngressBenchmarks.CpuSplit>();
-        var oldPg = await Harness.MeasureAsync($"old runtime ingress (KafkaIngress) → PostgreSQL, {records:N0} records, same sitting", "events/s", true, "report", runs,
-            async () =>
-            {
-                var (rate, split) = await IngressBenchmarks.ThroughputAsync(records, postgres: true);
-                oldCpu.Add(split);
-                Console.Error.Write($" [{split}]");
-                return rate;
-            });
-        figures.Add(oldPg);
-        if (!double.IsNaN(newPg.Median) && !double.IsNaN(oldPg.Median))
-        {
-            figures.Add(new Figure("Akka.NET ingress ÷ old runtime, PostgreSQL (both clocked from all partitions assigned)", "×", figures[1].Median / oldPg.Median, figures[1].Best / oldPg.Best, true, "report"));
-        }
-
-        var memoryCpu = new List<IngressBenchmarks.CpuSplit>();
+        var memoryCpu = new List<CpuSplit>();
         figures.Add(await Harness.MeasureAsync($"Akka.NET sharded ingress → Akka's in-memory journal (upper bound), {records:N0} records", "events/s", true, "report", runs,
             async () =>
             {
@@ -81,7 +64,7 @@ internal static class ShardedIngressBenchmarks
                 memoryCpu.Add(result.Cpu);
                 return result.Rate;
             }));
-        var noJournalCpu = new List<IngressBenchmarks.CpuSplit>();
+        var noJournalCpu = new List<CpuSplit>();
         figures.Add(await Harness.MeasureAsync($"Akka.NET sharded ingress → an entity that journals nothing (ingress + sharding alone), {records:N0} records", "events/s", true, "report", runs,
             async () =>
             {
@@ -107,7 +90,6 @@ internal static class ShardedIngressBenchmarks
         // Where the CPU goes: this process's CPU (all threads, from node start to committed) and
         // PostgreSQL's, per 1,000 events, medians; the variants separate journal and recovery costs.
         AddCpu(figures, "Akka.NET ingress → PostgreSQL", cpu, postgres: true);
-        AddCpu(figures, "old runtime ingress → PostgreSQL", oldCpu, postgres: true);
         AddCpu(figures, "Akka.NET ingress → in-memory journal", memoryCpu, postgres: false);
         AddCpu(figures, "Akka.NET ingress → entity journaling nothing", noJournalCpu, postgres: false);
         return figures;
@@ -141,7 +123,7 @@ internal static class ShardedIngressBenchmarks
         return figures;
     }
 
-    private static void AddCpu(List<Figure> figures, string name, List<IngressBenchmarks.CpuSplit> splits, bool postgres)
+    private static void AddCpu(List<Figure> figures, string name, List<CpuSplit> splits, bool postgres)
     {
         if (splits.Count < 2)
         {
@@ -159,7 +141,7 @@ internal static class ShardedIngressBenchmarks
         }
     }
 
-    private static async Task<(double Rate, double FromAssigned, IngressBenchmarks.CpuSplit Cpu)> ThroughputAsync(int records, Store store)
+    private static async Task<(double Rate, double FromAssigned, CpuSplit Cpu)> ThroughputAsync(int records, Store store)
     {
         using var kafka = new EmbeddedKafka();
         kafka.CreateTopic(Topic, Partitions);
@@ -175,7 +157,7 @@ internal static class ShardedIngressBenchmarks
 
         await using var schema = new BenchSchema();
         var acks = new NoJournalEntity.Counter();
-        var before = IngressBenchmarks.CpuSplit.Read();
+        var before = CpuSplit.Read();
         var (gen0, gen1, gen2, allocated) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes());
         var start = Stopwatch.GetTimestamp();
         await using var node = await StartNodeAsync(kafka, "bench", schema, store, entityProps: store == Store.NoJournal ? id => Props.Create(() => new NoJournalEntity(acks)) : null);
@@ -185,7 +167,7 @@ internal static class ShardedIngressBenchmarks
         await Eventually.TrueAsync(() => applied() == records, $"{records} applied", TimeSpan.FromMinutes(10));
         await Ledger.WaitCommittedToEndAsync(kafka, "bench", Topic, Partitions, TimeSpan.FromMinutes(1));
         var end = Stopwatch.GetTimestamp();
-        var split = IngressBenchmarks.CpuSplit.Read() - before;
+        var split = CpuSplit.Read() - before;
         var fromAssigned = records / Stopwatch.GetElapsedTime(assigned, end).TotalSeconds;
         var perThousand = split.Per(records / 1_000.0);
         Console.Error.Write($" [start→assigned {Stopwatch.GetElapsedTime(start, assigned).TotalSeconds:N2} s, from assigned {fromAssigned:N0}/s, per 1,000: {perThousand}; GCs {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, {(GC.GetTotalAllocatedBytes() - allocated) / (double)records:N0} B allocated per record]");
@@ -232,14 +214,14 @@ internal static class ShardedIngressBenchmarks
         listener.Start();
 
         var total = rate * seconds;
-        IngressBenchmarks.PublishPaced(producer, Topic, Keys, total, rate);
+        PublishPaced(producer, Keys, total, rate);
         await Eventually.TrueAsync(() => node.Metrics.Applied == Keys + total, $"{total} applied", TimeSpan.FromMinutes(2));
         listener.Dispose();
         lock (latencies)
         {
             lock (processing)
             {
-                return (IngressBenchmarks.Percentiles(latencies), IngressBenchmarks.Percentiles(processing));
+                return (Percentiles(latencies), Percentiles(processing));
             }
         }
     }
@@ -309,11 +291,37 @@ internal static class ShardedIngressBenchmarks
             InMemoryJournal = store != Store.Postgres,
             Hocon = "akka.actor.serialize-messages = off\n" + Environment.GetEnvironmentVariable("COORDINATOR_BENCH_HOCON"),
         };
-        return ClusterLedgerNode.StartAsync(options, LedgerNode.ConsumerOptions(kafka.BootstrapServers, group, Topic), new MemoryDeadLetterStore(), sharding: sharding, entityProps: entityProps);
+        return ClusterLedgerNode.StartAsync(options, Ledger.ConsumerOptions(kafka.BootstrapServers, group, Topic), new MemoryDeadLetterStore(), sharding: sharding, entityProps: entityProps);
     }
 
     private static void Publish(IProducer<string, byte[]> producer, int n)
         => producer.Produce(Topic, new Message<string, byte[]> { Key = $"acct-{n % Keys}", Value = Ledger.Envelope($"e-{n}", n + 1) });
+
+    private static double Percentiles(List<double> values)
+    {
+        values.Sort();
+        Console.Error.Write($" [p50 {values[values.Count / 2]:N1} p90 {values[(int)(values.Count * 0.9)]:N1} max {values[^1]:N1} ms]");
+        return values[(int)Math.Ceiling(values.Count * 0.99) - 1];
+    }
+
+    /// <summary>Publishes <paramref name="total"/> records from number <paramref name="first"/> at <paramref name="rate"/> per second: each millisecond tops up to rate × elapsed.</summary>
+    private static void PublishPaced(IProducer<string, byte[]> producer, int first, int total, int rate)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate));
+            while (sent < due)
+            {
+                Publish(producer, first + sent++);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        producer.Flush(TimeSpan.FromMinutes(1));
+    }
 
     private readonly record struct MemoryPeaks(double PeakHeapMb, double PeakWorkingSetMb, long PeakActive, double BaselineHeapMb, double RetainedHeapMb, double Rate)
     {

@@ -1,7 +1,10 @@
+using Akka.Actor;
 using Coordinator.Kafka.Egress;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Kafka.Tests.Ingress;
@@ -18,12 +21,12 @@ public sealed class LoggingTests
     {
         var capture = new LogCapture();
         using var factory = capture.Factory();
-        await using var node = await LedgerNode.StartAsync("127.0.0.1:1", "unreachable", "ledger", 1, new MemoryJournalStore(), new MemorySnapshotStore(), new MemoryDeadLetterStore(), loggerFactory: factory);
+        await using var node = await ClusterLedgerNode.StartAsync(InMemoryNode(), Ledger.ConsumerOptions("127.0.0.1:1", "unreachable", "ledger"), new MemoryDeadLetterStore(), loggerFactory: factory);
 
         // librdkafka logs the refused connection itself (facility FAIL), at error level.
         await Eventually.TrueAsync(() => capture.WithEvent(LibrdkafkaEvent).Any(e => e.Message.Contains("127.0.0.1:1", StringComparison.Ordinal)), "a librdkafka log line about 127.0.0.1:1", Patience);
         var line = capture.WithEvent(LibrdkafkaEvent).First(e => e.Message.Contains("127.0.0.1:1", StringComparison.Ordinal));
-        Assert.Equal(typeof(KafkaIngress).FullName, line.Category);
+        Assert.Equal(typeof(KafkaShardingIngress).FullName, line.Category);
         Assert.InRange(line.Level, LogLevel.Information, LogLevel.Critical);
         Assert.StartsWith("librdkafka rdkafka#consumer-", line.Message, StringComparison.Ordinal);
     }
@@ -74,34 +77,40 @@ public sealed class LoggingTests
     {
         using var kafka = new EmbeddedKafka();
         kafka.CreateTopic("ledger", partitions: 1);
+        using (var producer = Ledger.Producer(kafka))
+        {
+            producer.Produce("ledger", new Confluent.Kafka.Message<string, byte[]> { Key = "stubborn", Value = Ledger.Envelope("e-1", 5) });
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
         var capture = new LogCapture();
         using var factory = capture.Factory();
-        var system = ActorSystem.Create("handoff");
-        try
-        {
-            IngressExtension.Register(system, Ledger.Contracts());
-            var silentRegion = new TestProbe(system); // never answers HandOffShard
-            var ingress = new KafkaIngress(
-                system,
-                LedgerNode.ConsumerOptions(kafka.BootstrapServers, "handoff", "ledger"),
-                new IngressSettings { HandOffTimeout = TimeSpan.FromMilliseconds(200) },
-                new Dictionary<string, IActorRef> { ["ledger"] = silentRegion.Ref },
-                new MemoryDeadLetterStore(),
-                factory);
-            await using (ingress)
-            {
-                ingress.Start();
-                await Eventually.TrueAsync(() => ingress.Assignment.Count == 1, "the partition assigned", Patience);
-                await ingress.StopAsync(); // revokes the partition: its shard is handed off
-            }
+        await using var node = await ClusterLedgerNode.StartAsync(
+            InMemoryNode(),
+            Ledger.ConsumerOptions(kafka.BootstrapServers, "handoff", "ledger"),
+            new MemoryDeadLetterStore(),
+            new IngressSettings { HandOffTimeout = TimeSpan.FromMilliseconds(200), CommitInterval = TimeSpan.FromMilliseconds(100) },
+            loggerFactory: factory,
+            entityProps: _ => Props.Create(() => new StubbornEntity()));
+        await Eventually.TrueAsync(() => node.Ingress.Partitions is [{ Watermark: >= 1 }], "the record applied", Patience);
 
-            var timedOut = Assert.Single(capture.WithEvent(HandOffTimedOutEvent));
-            Assert.Equal(LogLevel.Warning, timedOut.Level);
-            Assert.Contains("ledger [[0]]", timedOut.Message, StringComparison.Ordinal);
-        }
-        finally
+        await node.Ingress.StopAsync(); // revokes the partition: its shard's entity is asked to stop, and never does
+
+        var timedOut = Assert.Single(capture.WithEvent(HandOffTimedOutEvent));
+        Assert.Equal(LogLevel.Warning, timedOut.Level);
+        Assert.Contains("ledger [[0]]", timedOut.Message, StringComparison.Ordinal);
+    }
+
+    private static ClusterNodeOptions InMemoryNode()
+        => new("ledger", 1, new JournalLocation(JournalDatabase.Sqlite, Path.Combine(Path.GetTempPath(), "unused.db"))) { InMemoryJournal = true };
+
+    /// <summary>Takes records but ignores being asked to passivate: the shard's hand-off never finishes.</summary>
+    private sealed class StubbornEntity : ReceiveActor
+    {
+        public StubbornEntity()
         {
-            await system.Terminate();
+            Receive<RecordDelivery>(d => Sender.Tell(new RecordAck(d.Topic, d.Partition, d.Offset, RecordOutcome.Applied, null, RecordIngress.Get(Context.System).Address)));
+            Receive<PassivateRecordEntity>(static _ => { });
         }
     }
 }

@@ -18,7 +18,7 @@ internal static class ClusterStores
     public static ClusterNodeOptions Node(Stores stores, string topic, int partitions, global::Akka.Actor.Address? seed = null)
         => new(topic, partitions, Location(stores), seed);
 
-    public static KafkaOptions Kafka(Coordinator.Kafka.Embedded.EmbeddedKafka kafka, string group, string topic) => LedgerNode.ConsumerOptions(kafka.BootstrapServers, group, topic);
+    public static KafkaOptions Kafka(Coordinator.Kafka.Embedded.EmbeddedKafka kafka, string group, string topic) => Ledger.ConsumerOptions(kafka.BootstrapServers, group, topic);
 }
 
 /// <summary>A journal decorator created when the node's journal plugin first opens its store (see <see cref="ClusterNodeOptions.WrapJournal"/>).</summary>

@@ -1,4 +1,4 @@
-namespace Coordinator.Actors.Sharding;
+namespace Coordinator.Kafka.Sharding;
 
 /// <summary>
 /// Kafka's default partitioner for keyed records (the Java client's, and librdkafka's
