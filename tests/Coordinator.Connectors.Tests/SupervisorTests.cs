@@ -263,7 +263,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         // The snapshot at event 30 holds everything; the events before it are deleted.
         var storage = new SqliteStorage(JournalPath);
         StoredSnapshot? snapshot = null;
-        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshotStore(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: 30 }, "a snapshot at event 30");
+        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: 30 }, "a snapshot at event 30");
         await StopAsync();
         await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
 
@@ -360,7 +360,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         // The snapshot keeps the unacknowledged outcome: with the events before it deleted, a repeat is still answered.
         var storage = new SqliteStorage(JournalPath);
         StoredSnapshot? snapshot = null;
-        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshotStore(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot");
+        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot");
         await StopAsync();
         await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
         payments = await StartAsync(policy);

@@ -13,7 +13,7 @@ public interface IStoreFixture
 public sealed class MemoryStoreFixture : IStoreFixture
 {
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
-        => Task.FromResult<(IJournalStore, ISnapshotStore)>((new MemoryJournalStore(), new MemorySnapshotStore()));
+        => Task.FromResult<(IJournalStore, ISnapshotStore)>((new MemoryJournalStore(), new InMemorySnapshots()));
 }
 
 /// <summary>A new database file per test, deleted with the fixture.</summary>
@@ -25,7 +25,7 @@ public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
     public Task<(IJournalStore, ISnapshotStore)> CreateAsync()
     {
         var storage = new SqliteStorage(Path.Combine(_directory, $"journal-{Interlocked.Increment(ref _files)}.db"));
-        return Task.FromResult<(IJournalStore, ISnapshotStore)>((new SqliteJournalStore(storage), new SqliteSnapshotStore(storage)));
+        return Task.FromResult<(IJournalStore, ISnapshotStore)>((new SqliteJournalStore(storage), new SqliteSnapshots(storage)));
     }
 
     public void Dispose()
@@ -55,7 +55,7 @@ public sealed class PostgresStoreFixture : IStoreFixture, IAsyncLifetime
             _created.Add(options.Schema);
         }
 
-        return Task.FromResult<(IJournalStore, ISnapshotStore)>((new PostgresJournalStore(Postgres.DataSource, options), new PostgresSnapshotStore(Postgres.DataSource, options)));
+        return Task.FromResult<(IJournalStore, ISnapshotStore)>((new PostgresJournalStore(Postgres.DataSource, options), new PostgresSnapshots(Postgres.DataSource, options)));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -176,7 +176,7 @@ public sealed class MemoryJournalStore : IJournalStore
 }
 
 /// <summary>An in-process snapshot store for tests and benchmarks.</summary>
-public sealed class MemorySnapshotStore : ISnapshotStore
+public sealed class InMemorySnapshots : ISnapshotStore
 {
     private readonly Dictionary<string, SortedList<long, StoredSnapshot>> _snapshots = new(StringComparer.Ordinal);
 

@@ -61,7 +61,7 @@ public sealed class CoordinatorStores : IExtension, IDisposable
         {
             var storage = new SqliteStorage(settings.SqlitePath);
             journal = new SqliteJournalStore(storage);
-            snapshots = new SqliteSnapshotStore(storage);
+            snapshots = new SqliteSnapshots(storage);
         }
         else
         {
@@ -77,7 +77,7 @@ public sealed class CoordinatorStores : IExtension, IDisposable
 
             var options = new PostgresOptions { Schema = settings.Schema };
             journal = new PostgresJournalStore(dataSource, options);
-            snapshots = new PostgresSnapshotStore(dataSource, options);
+            snapshots = new PostgresSnapshots(dataSource, options);
         }
 
         journal = _wrapJournal?.Invoke(journal) ?? journal;

@@ -20,16 +20,16 @@ public sealed class Stores : IAsyncDisposable
             case "postgres":
                 _schema = $"k{Environment.ProcessId}_{Interlocked.Increment(ref _count)}";
                 var options = new PostgresOptions { Schema = _schema };
-                (Journal, Snapshots, DeadLetters) = (new PostgresJournalStore(DataSource, options), new PostgresSnapshotStore(DataSource, options), new PostgresDeadLetterStore(DataSource, options));
+                (Journal, Snapshots, DeadLetters) = (new PostgresJournalStore(DataSource, options), new PostgresSnapshots(DataSource, options), new PostgresDeadLetterStore(DataSource, options));
                 break;
             case "sqlite":
                 _directory = Directory.CreateTempSubdirectory("coordinator-ingress-").FullName;
                 SqlitePath = Path.Combine(_directory, "coordinator.db");
                 var storage = new SqliteStorage(SqlitePath);
-                (Journal, Snapshots, DeadLetters) = (new SqliteJournalStore(storage), new SqliteSnapshotStore(storage), new SqliteDeadLetterStore(storage));
+                (Journal, Snapshots, DeadLetters) = (new SqliteJournalStore(storage), new SqliteSnapshots(storage), new SqliteDeadLetterStore(storage));
                 break;
             default:
-                (Journal, Snapshots, DeadLetters) = (new MemoryJournalStore(), new MemorySnapshotStore(), new MemoryDeadLetterStore());
+                (Journal, Snapshots, DeadLetters) = (new MemoryJournalStore(), new InMemorySnapshots(), new MemoryDeadLetterStore());
                 break;
         }
     }

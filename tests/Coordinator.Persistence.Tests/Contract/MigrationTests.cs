@@ -12,7 +12,7 @@ public sealed class MigrationTests
         var schema = $"mig{Environment.ProcessId}_{Guid.NewGuid():N}"[..30];
         var nodes = Enumerable.Range(0, 6).Select(_ => new PostgresJournalStore(Postgres.DataSource, new PostgresOptions { Schema = schema })).ToList();
         await Task.WhenAll(nodes.Select(n => Task.Run(() => n.InitializeAsync())));
-        await new PostgresSnapshotStore(Postgres.DataSource, new PostgresOptions { Schema = schema }).InitializeAsync();
+        await new PostgresSnapshots(Postgres.DataSource, new PostgresOptions { Schema = schema }).InitializeAsync();
 
         Assert.Equal(PostgresSchema.LatestVersion, await PostgresSchema.CurrentVersionAsync(Postgres.DataSource, schema));
         await using var count = Postgres.DataSource.CreateCommand($"SELECT count(*) FROM {schema}.schema_version");

@@ -5,7 +5,7 @@ using Coordinator.Actors.Persistence;
 namespace Coordinator.Persistence.Sql.Sqlite;
 
 /// <summary>Snapshots in the SQLite file.</summary>
-public sealed class SqliteSnapshotStore(SqliteStorage storage) : ISnapshotStore
+public sealed class SqliteSnapshots(SqliteStorage storage) : ISnapshotStore
 {
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken = default) => storage.MigrateAsync(cancellationToken);

@@ -6,13 +6,13 @@ using NpgsqlTypes;
 namespace Coordinator.Persistence.Sql.Postgres;
 
 /// <summary>Snapshots on PostgreSQL; the latest per entity is what recovery starts from.</summary>
-public sealed class PostgresSnapshotStore : ISnapshotStore
+public sealed class PostgresSnapshots : ISnapshotStore
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
 
     /// <summary>Creates the store on <paramref name="dataSource"/>.</summary>
-    public PostgresSnapshotStore(NpgsqlDataSource dataSource, PostgresOptions? options = null)
+    public PostgresSnapshots(NpgsqlDataSource dataSource, PostgresOptions? options = null)
     {
         options ??= new PostgresOptions();
         options.Validate();
