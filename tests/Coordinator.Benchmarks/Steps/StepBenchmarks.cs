@@ -56,7 +56,7 @@ internal static class StepBenchmarks
         {
             var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(api.BaseUrl, p => p.MaxConcurrentCalls = 64) };
             var start = Stopwatch.GetTimestamp();
-            await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, schema), new MemoryDeadLetterStore(), connectors);
+            await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, schema), new MemoryDeadLetterStore(), connectors, verifySerialization: false);
             await Eventually.TrueAsync(() => node.Connectors.Metrics.StepsConcluded == orders, $"{orders} steps concluded", TimeSpan.FromMinutes(10));
             var seconds = Harness.Seconds(start);
             if (api.Effects.Count != orders)
