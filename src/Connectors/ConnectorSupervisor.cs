@@ -71,6 +71,9 @@ public sealed class ConnectorSupervisor : UntypedPersistentActor, IWithTimers
     private int _consecutiveFailures;
     private bool _resuming;
     private long _nextStart;
+
+    /// <summary>How many starts may go at once, as time at the rate: one tick of Akka's scheduler.</summary>
+    private static readonly TimeSpan RateBurst = TimeSpan.FromMilliseconds(10);
     private readonly DateTimeOffset _startedAt;
     private CancellationTokenSource _circuitToken = new();
 
@@ -393,6 +396,13 @@ public sealed class ConnectorSupervisor : UntypedPersistentActor, IWithTimers
         };
         var rate = inOrder || Circuit.State == CircuitState.HalfOpen ? _policy.DrainPerSecond : _policy.RatePerSecond;
         var interval = (long)(_time.TimestampFrequency / rate);
+
+        // Starts may be booked up to one scheduler tick ahead (a token bucket of a tick's worth):
+        // Akka's timers fire on a 10 ms wheel (akka.scheduler.tick-duration), so a wait shorter
+        // than that lasts a whole tick, and a limiter that let one start through per 1/rate
+        // seconds held any rate near 100 starts per second. The average stays at the rate.
+        // Slack: how far ahead of now the next start may be booked (0 at rates under 100/s: one at a time).
+        var slack = Math.Max(0, ((long)(_time.TimestampFrequency * RateBurst.TotalSeconds) / Math.Max(1, interval)) - 1) * interval;
         foreach (var request in Pending)
         {
             if (_started.Count >= limit)
@@ -406,9 +416,9 @@ public sealed class ConnectorSupervisor : UntypedPersistentActor, IWithTimers
             }
 
             var now = _time.GetTimestamp();
-            if (now < _nextStart)
+            if (_nextStart - now > slack)
             {
-                Timers.StartSingleTimer("rate", Tick.Instance, TimeSpan.FromSeconds((_nextStart - now) / (double)_time.TimestampFrequency));
+                Timers.StartSingleTimer("rate", Tick.Instance, TimeSpan.FromSeconds((_nextStart - slack - now) / (double)_time.TimestampFrequency));
                 return;
             }
 

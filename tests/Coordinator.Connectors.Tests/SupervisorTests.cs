@@ -435,6 +435,30 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
     }
 
     [Fact]
+    public async Task Rate_StartsATicksWorthAtOnce_ThenWaitsForTheClock()
+    {
+        // Clock frozen: at 1,000 calls/s one scheduler tick (10 ms) is worth 10 starts; the rest
+        // wait for time to pass. (One start per 1/rate seconds, waited out on Akka's 10 ms timer
+        // wheel, held any rate near 100 starts/s.)
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var policy = Policy();
+        policy.RatePerSecond = 1_000;
+        policy.MaxConcurrentCalls = 100;
+        var payments = await StartAsync(policy, time);
+        var replies = Enumerable.Range(0, 30).Select(i => AskAsync<ActionSucceeded>(payments, new Execute(Charge($"rate-{i}", 10 + i)))).ToList();
+
+        await Poll.UntilAsync(() => Api.Effects.Count == 10, "ten calls in the first tick");
+        await Task.Delay(300); // real time passes; the fake clock does not: nothing more may start
+        Assert.Equal(10, Api.Effects.Count);
+
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        await Poll.UntilAsync(() => Api.Effects.Count == 20, "ten more once 10 ms have passed");
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        await Task.WhenAll(replies);
+        Assert.Equal(30, Api.Effects.Distinct().Count());
+    }
+
+    [Fact]
     public void Protocol_EveryMessage_GoesThroughTheCoordinatorSerializer_AndRoundTrips()
     {
         var request = Charge("wire", 1) with { ReplyTo = "orders/wire" };
