@@ -123,9 +123,13 @@ public sealed class ClusterIngressTests(ITestOutputHelper output)
         Assert.Equal(2, Members(survivor));
 
         work.Publish(producer, 0, 5_000);
-        await victim.WaitForAppliedAsync(500);
+
+        // Consumed by the victim: applied there, or (the claim race of issue 12, open: its shards
+        // sometimes stay on the survivor) applied through the region on the survivor. Either way
+        // the kill lands with the victim's records in flight and its offsets not committed.
+        await victim.WaitForConsumedAsync(500);
         victim.Kill(); // mid-stream: records in flight, offsets not committed, no leaving
-        output.WriteLine($"{clock.Elapsed}: victim killed after {victim.Applied}+ applied");
+        output.WriteLine($"{clock.Elapsed}: victim killed after {victim.Applied}+ applied there and {victim.ProcessedElsewhere}+ applied elsewhere");
         work.Publish(producer, 5_000, 5_000);
 
         // The split-brain resolver downs the victim; Kafka's session timeout moves its partitions; the shards follow.
@@ -305,11 +309,16 @@ public sealed class ClusterIngressTests(ITestOutputHelper output)
             Assert.False(_process.HasExited, $"the child node exited: {_process.Output}");
         }
 
-        public async Task WaitForAppliedAsync(long count)
+        public Task WaitForAppliedAsync(long count) => WaitForAsync(() => Volatile.Read(ref _applied) >= count, $"the child node applied {count}");
+
+        /// <summary>Waits until the node has consumed <paramref name="count"/> records, applied on it or on another node.</summary>
+        public Task WaitForConsumedAsync(long count) => WaitForAsync(() => Volatile.Read(ref _applied) + Volatile.Read(ref _elsewhere) >= count, $"the child node consumed {count}");
+
+        private async Task WaitForAsync(Func<bool> condition, string expectation)
         {
             try
             {
-                await Eventually.TrueAsync(() => Volatile.Read(ref _applied) >= count || _process.HasExited, $"the child node applied {count}", Patience);
+                await Eventually.TrueAsync(() => condition() || _process.HasExited, expectation, Patience);
             }
             catch (TestKitException ex)
             {
