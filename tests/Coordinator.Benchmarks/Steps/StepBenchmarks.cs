@@ -25,14 +25,29 @@ internal static class StepBenchmarks
     public static async Task<List<Figure>> RunAllAsync(int runs, bool quick)
     {
         var orders = quick ? 1_000 : 5_000;
-        return
-        [
-            await Harness.MeasureAsync($"Connector steps, Kafka → entity → payments (call + read-back) → outcome journaled, PostgreSQL, {orders:N0} orders", "steps/s", true, "report", runs,
-                () => ThroughputAsync(orders)),
-        ];
+        var fromAssigned = new List<double>();
+        var figures = new List<Figure>
+        {
+            await Harness.MeasureAsync($"Connector steps, Kafka → entity → payments (call + read-back) → outcome journaled, PostgreSQL, {orders:N0} orders, from the node's start", "steps/s", true, "report", runs,
+                async () =>
+                {
+                    var (rate, assigned) = await ThroughputAsync(orders);
+                    fromAssigned.Add(assigned);
+                    return rate;
+                }),
+        };
+        if (fromAssigned.Count > 0)
+        {
+            // The warm-up's figure is the first; the table's are the measured runs'.
+            var measured = fromAssigned.Skip(1).DefaultIfEmpty(fromAssigned[0]).Order().ToList();
+            figures.Add(new Figure("… the same, clocked from all 8 partitions assigned (the node formed its cluster, joined the group and claimed its shards)", "steps/s", measured[measured.Count / 2], measured[^1], true, "report"));
+        }
+
+        return figures;
     }
 
-    private static async Task<double> ThroughputAsync(int orders)
+    /// <summary>Steps per second from the node's start, and from the moment all partitions are assigned to it.</summary>
+    private static async Task<(double Rate, double FromAssigned)> ThroughputAsync(int orders)
     {
         using var kafka = new EmbeddedKafka();
         kafka.CreateTopic(Orders.Topic, Partitions);
@@ -57,14 +72,18 @@ internal static class StepBenchmarks
             var connectors = new Dictionary<string, IConnector> { ["payments"] = Orders.Payments(api.BaseUrl, p => p.MaxConcurrentCalls = 64) };
             var start = Stopwatch.GetTimestamp();
             await using var node = await OrderNode.StartAsync(kafka.BootstrapServers, "bench", Partitions, new JournalLocation(JournalDatabase.PostgreSql, TestPostgres.ConnectionString, schema), new MemoryDeadLetterStore(), connectors, verifySerialization: false);
+            await Eventually.TrueAsync(() => node.Ingress.Assignment.Count == Partitions, "all partitions assigned", TimeSpan.FromSeconds(60));
+            var assigned = Stopwatch.GetTimestamp();
             await Eventually.TrueAsync(() => node.Connectors.Metrics.StepsConcluded == orders, $"{orders} steps concluded", TimeSpan.FromMinutes(10));
-            var seconds = Harness.Seconds(start);
+            var end = Stopwatch.GetTimestamp();
+            var seconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+            Console.Error.Write($" [start→assigned {Stopwatch.GetElapsedTime(start, assigned).TotalSeconds:N2} s]");
             if (api.Effects.Count != orders)
             {
                 throw new InvalidOperationException($"{api.Effects.Count} charges took effect, expected {orders}.");
             }
 
-            return orders / seconds;
+            return (orders / seconds, orders / Stopwatch.GetElapsedTime(assigned, end).TotalSeconds);
         }
         finally
         {
