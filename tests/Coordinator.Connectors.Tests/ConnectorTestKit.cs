@@ -22,7 +22,7 @@ namespace Coordinator.Connectors.Tests;
 /// </summary>
 public abstract class ConnectorTestKit : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
-    protected static readonly TimeSpan Patience = Poll.Patience;
+    protected static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly Files _files;
     private IActorRef? _supervisor;
     private int _incarnation;

@@ -1,4 +1,5 @@
 using Akka.Pattern;
+using Coordinator.Actors.TestKit;
 using Xunit.Abstractions;
 
 namespace Coordinator.Connectors.Tests;
@@ -26,12 +27,12 @@ public sealed class SupervisorRestartTests(ITestOutputHelper output) : Connector
         // actor stops (its state is unknown) with the action pending in its outbox.
         Journal.FailNextWriteOf("V1.ConnectorActionCompleted");
         payments.Tell(new Execute(Charge("queued", 2)), CreateTestProbe().Ref); // this caller's answer is lost with the incarnation
-        await Poll.UntilAsync(() => Journal.Failed == 1, "the completion's write to fail");
+        await Eventually.TrueAsync(() => Journal.Failed == 1, "the completion's write to fail", Patience);
 
         // It comes back at the same address, recovers, runs the pending action again under its key,
         // and a caller asking again (as a step entity does) is answered.
         ActionSucceeded? queued = null;
-        await Poll.UntilAsync(async () => (queued = await TryAskAsync<ActionSucceeded>(payments, new Execute(Charge("queued", 2)))) is not null, "the supervisor to come back and answer the queued action");
+        await Eventually.TrueAsync(async () => (queued = await TryAskAsync<ActionSucceeded>(payments, new Execute(Charge("queued", 2)))) is not null, "the supervisor to come back and answer the queued action", Patience);
         Assert.True(queued!.Verified);
         Assert.Same(payments, connectors.Supervisor("payments"));
         Assert.True((await AskAsync<BackoffSupervisor.RestartCount>(payments, BackoffSupervisor.GetRestartCount.Instance)).Count >= 1);

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Coordinator.Actors.Persistence;
+using Coordinator.Actors.TestKit;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
 using Coordinator.Persistence.Serialization;
@@ -218,9 +219,9 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
 
         // Recovery: the probe succeeds, the circuit closes, the queue drains in order, once each.
         Api.Down = false;
-        await Poll.UntilAsync(() => Api.Effects.Count == 10, "the queue to drain");
+        await Eventually.TrueAsync(() => Api.Effects.Count == 10, "the queue to drain", Patience);
         Assert.Equal(keys, Api.Effects);
-        await Poll.UntilAsync(async () => (await AskAsync<QueueView>(payments, GetQueue.Instance)).Actions.Count == 0, "every action to complete");
+        await Eventually.TrueAsync(async () => (await AskAsync<QueueView>(payments, GetQueue.Instance)).Actions.Count == 0, "every action to complete", Patience);
         circuit = await AskAsync<CircuitView>(payments, GetCircuit.Instance);
         Assert.Equal(CircuitState.Closed, circuit.State);
         Assert.NotNull(circuit.LastTimeToRecovery);
@@ -263,7 +264,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         // The snapshot at event 30 holds everything; the events before it are deleted.
         var storage = new SqliteStorage(JournalPath);
         StoredSnapshot? snapshot = null;
-        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: 30 }, "a snapshot at event 30");
+        await Eventually.TrueAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: 30 }, "a snapshot at event 30", Patience);
         await StopAsync();
         await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
 
@@ -277,7 +278,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
 
         Api.Down = false;
         await AskAsync<CircuitView>(payments, new DrainQueue("dora"));
-        await Poll.UntilAsync(() => Api.Effects.Count == 19, "the queue to drain");
+        await Eventually.TrueAsync(() => Api.Effects.Count == 19, "the queue to drain", Patience);
         Assert.Equal(queuedKeys, Api.Effects.Skip(10));
     }
 
@@ -294,13 +295,13 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
             payments.Tell(new Execute(Charge($"op-{i}", i)), probe.Ref);
         }
 
-        await Poll.UntilAsync(async () => await AskAsync<CircuitView>(payments, GetCircuit.Instance) is { State: CircuitState.Open, QueueDepth: 4 }, "the circuit open with 4 queued");
+        await Eventually.TrueAsync(async () => await AskAsync<CircuitView>(payments, GetCircuit.Instance) is { State: CircuitState.Open, QueueDepth: 4 }, "the circuit open with 4 queued", Patience);
         var reordered = await AskAsync<QueueView>(payments, new ReorderQueue(["op-4/charge", "op-2/charge"], "alice"));
         Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], reordered.Actions.Select(a => a.IdempotencyKey));
 
         Api.Down = false;
         await AskAsync<CircuitView>(payments, new DrainQueue("alice")); // without waiting out the 10-minute break
-        await Poll.UntilAsync(() => Api.Effects.Count == 4, "the queue to drain");
+        await Eventually.TrueAsync(() => Api.Effects.Count == 4, "the queue to drain", Patience);
         Assert.Equal(["op-4/charge", "op-2/charge", "op-1/charge", "op-3/charge"], Api.Effects);
 
         // Both operator actions are audited: journaled with who did them (caused_by), the rest by the system.
@@ -324,7 +325,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         policy.SnapshotEvery = 10;
         var payments = await StartAsync(policy);
         var entity = CreateTestProbe();
-        async Task CompletedAsync() => await Poll.UntilAsync(async () => (await AskAsync<QueueView>(payments, GetQueue.Instance)).Actions.Count == 0, "the action's outcome to be journaled");
+        async Task CompletedAsync() => await Eventually.TrueAsync(async () => (await AskAsync<QueueView>(payments, GetQueue.Instance)).Actions.Count == 0, "the action's outcome to be journaled", Patience);
 
         // An outcome its entity has not acknowledged (its route is not on this node, so it stays undelivered).
         var waiting = Charge("waiting", 5) with { ReplyTo = "orders/waiting" };
@@ -360,7 +361,7 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         // The snapshot keeps the unacknowledged outcome: with the events before it deleted, a repeat is still answered.
         var storage = new SqliteStorage(JournalPath);
         StoredSnapshot? snapshot = null;
-        await Poll.UntilAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot");
+        await Eventually.TrueAsync(async () => (snapshot = await new SqliteSnapshots(storage).LoadLatestAsync("connector-payments")) is { SequenceNr: >= 10 }, "a snapshot", Patience);
         await StopAsync();
         await new SqliteJournalStore(storage).DeleteEventsToAsync("connector-payments", snapshot!.SequenceNr);
         payments = await StartAsync(policy);
@@ -447,12 +448,12 @@ public sealed class SupervisorTests(ITestOutputHelper output) : ConnectorTestKit
         var payments = await StartAsync(policy, time);
         var replies = Enumerable.Range(0, 30).Select(i => AskAsync<ActionSucceeded>(payments, new Execute(Charge($"rate-{i}", 10 + i)))).ToList();
 
-        await Poll.UntilAsync(() => Api.Effects.Count == 10, "ten calls in the first tick");
+        await Eventually.TrueAsync(() => Api.Effects.Count == 10, "ten calls in the first tick", Patience);
         await Task.Delay(300); // real time passes; the fake clock does not: nothing more may start
         Assert.Equal(10, Api.Effects.Count);
 
         time.Advance(TimeSpan.FromMilliseconds(10));
-        await Poll.UntilAsync(() => Api.Effects.Count == 20, "ten more once 10 ms have passed");
+        await Eventually.TrueAsync(() => Api.Effects.Count == 20, "ten more once 10 ms have passed", Patience);
         time.Advance(TimeSpan.FromMilliseconds(10));
         await Task.WhenAll(replies);
         Assert.Equal(30, Api.Effects.Distinct().Count());

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Coordinator.Actors.Persistence;
+using Coordinator.Actors.TestKit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -39,31 +40,9 @@ internal sealed class RecordingTime : FakeTimeProvider
     public async Task<TimeSpan> NextOneShotAsync()
     {
         TimeSpan found = default;
-        await Poll.UntilAsync(() => Task.FromResult(_oneShots.TryDequeue(out found)), "a timer for the retry's wait");
+        await Eventually.TrueAsync(() => _oneShots.TryDequeue(out found), "a timer for the retry's wait", TimeSpan.FromSeconds(30));
         return found;
     }
-}
-
-/// <summary>Polling with a deadline and a message saying what was expected (never a bare sleep as synchronisation).</summary>
-internal static class Poll
-{
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string expected, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? Patience);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Expected {expected} within {within ?? Patience}, but it did not happen.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string expected, TimeSpan? within = null) => UntilAsync(() => Task.FromResult(condition()), expected, within);
 }
 
 /// <summary>Keeps every log line (message and exception) written through it.</summary>
