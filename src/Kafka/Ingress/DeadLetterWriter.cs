@@ -170,9 +170,12 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
         {
             Key = null,
             Detail = Ascii(detail.Length > MaxDetail ? detail[..MaxDetail] : detail),
-            RawKey = record.RawKey ?? (record.Key is { } key ? System.Text.Encoding.UTF8.GetBytes(key) : null),
+            RawKey = RawKeyOf(record),
         };
     }
+
+    /// <summary>The letter's key as bytes: as read, or its text in UTF-8; null when it has none.</summary>
+    private static byte[]? RawKeyOf(DeadLetterRecord record) => record.RawKey ?? (record.Key is { } key ? System.Text.Encoding.UTF8.GetBytes(key) : null);
 
     private static string Describe(Exception refused)
         => WriteFailures.SqlState(refused) is { } state ? $"SQLSTATE {state}, {refused.GetType().Name}: {refused.Message}" : $"{refused.GetType().Name}: {refused.Message}";
@@ -198,7 +201,7 @@ internal sealed class DeadLetterWriter : IAsyncDisposable
 
     private void Unwritable(DeadLetterRecord record, string target, string tag, Exception refused)
     {
-        var key = record.RawKey ?? (record.Key is { } text ? System.Text.Encoding.UTF8.GetBytes(text) : null);
+        var key = RawKeyOf(record);
         KafkaLog.DeadLetterUnwritable(_logger, refused, record.Topic, record.Partition, record.Offset, record.Reason.ToString(), target, Describe(refused), key is null ? "(none)" : Convert.ToBase64String(key), Convert.ToBase64String(record.Value), Ascii(record.Detail));
         _metrics.RecordDeadLetterUnwritable(tag);
     }
