@@ -28,12 +28,15 @@ internal sealed class RecordingTime : FakeTimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        // Registered first, then announced: a test that advances the clock on seeing the due time
+        // must find the timer there, or it would fire a whole due time after the advance.
+        var timer = base.CreateTimer(callback, state, dueTime, period);
         if (period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero)
         {
             _oneShots.Enqueue(dueTime);
         }
 
-        return base.CreateTimer(callback, state, dueTime, period);
+        return timer;
     }
 
     /// <summary>Waits (polling, with a deadline) for a one-shot timer and returns its due time.</summary>
