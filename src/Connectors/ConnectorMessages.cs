@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Connectors;
 

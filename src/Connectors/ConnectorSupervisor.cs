@@ -3,7 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Coordinator.Contracts;
-using Coordinator.Persistence.Journal;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Connectors;
 

@@ -3,11 +3,11 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Coordinator.Actors.Persistence;
+using Coordinator.Actors.Cases;
+using Coordinator.Actors.Steps;
 using Coordinator.Connectors;
-using Coordinator.Connectors.Steps;
-using Coordinator.Host.Ingress;
 using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Sql;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Coordinator.Actors.TestKit;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.TestKit;
 
 namespace Coordinator.Connectors.Tests;
 

@@ -1,5 +1,5 @@
 using Akka.Pattern;
-using Coordinator.Actors.TestKit;
+using Coordinator.TestKit;
 using Xunit.Abstractions;
 
 namespace Coordinator.Connectors.Tests;

@@ -2,12 +2,12 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
 using Coordinator.Connectors.Http;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Serialization;
 using Coordinator.Persistence.Sql.Sqlite;
+using Coordinator.TestKit;
 using Xunit.Abstractions;
 
 namespace Coordinator.Connectors.Tests;

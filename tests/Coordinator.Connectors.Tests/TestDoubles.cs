@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
-using Microsoft.Extensions.Logging;
+using Coordinator.Persistence.Abstractions;
+using Coordinator.TestKit;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Coordinator.Connectors.Tests;
@@ -45,29 +44,6 @@ internal sealed class RecordingTime : FakeTimeProvider
         TimeSpan found = default;
         await Eventually.TrueAsync(() => _oneShots.TryDequeue(out found), "a timer for the retry's wait", TimeSpan.FromSeconds(30));
         return found;
-    }
-}
-
-/// <summary>Keeps every log line (message and exception) written through it.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => owner.Lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
-using Coordinator.Actors.TestKit;
+using Coordinator.TestKit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -87,7 +87,7 @@ public sealed class HostTests
     {
         await using var app = BuildHost(
             ("Coordinator:Journal:Provider", "postgres"),
-            ("Coordinator:Journal:PostgresConnectionString", Coordinator.Actors.TestKit.TestPostgres.ConnectionString),
+            ("Coordinator:Journal:PostgresConnectionString", Coordinator.TestKit.TestPostgres.ConnectionString),
             ("Coordinator:Journal:PostgresSchema", $"host_{Environment.ProcessId}"));
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = Address(app) };

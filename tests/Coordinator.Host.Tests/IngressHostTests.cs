@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Confluent.Kafka;
-using Coordinator.Actors.TestKit;
+using Coordinator.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coordinator.Host.Tests;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using Coordinator.Actors.TestKit;
+using Coordinator.TestKit;
 
 namespace Coordinator.Host.Tests;
 

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
 using Coordinator.Kafka.Configuration;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
+using Coordinator.Persistence.Abstractions;
+using Coordinator.TestKit;
 using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Kafka.IngressNode;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
 using Coordinator.Contracts;
-using Coordinator.Persistence.Journal;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Akka.Tests;
 

@@ -1,6 +1,6 @@
-using Coordinator.Actors.TestKit;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
+using Coordinator.TestKit;
 
 namespace Coordinator.Persistence.Akka.Tests;
 

@@ -4,8 +4,8 @@ using Akka.Persistence;
 using Akka.Persistence.Query;
 using Akka.Streams.Dsl;
 using Akka.Streams.TestKit;
-using Coordinator.Actors.TestKit;
 using Coordinator.Persistence.Hosting;
+using Coordinator.TestKit;
 using Xunit.Abstractions;
 
 namespace Coordinator.Persistence.Akka.Tests;

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
-using Coordinator.Actors.TestKit;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Serialization;
+using Coordinator.TestKit;
 using Npgsql;
 
 namespace Coordinator.Persistence.Akka.Tests;

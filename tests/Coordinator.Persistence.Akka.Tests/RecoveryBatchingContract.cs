@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Journal;
 using Xunit.Abstractions;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Serialization;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Akka.Tests;
 

@@ -4,13 +4,13 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Confluent.Kafka;
-using Coordinator.Actors.Persistence;
+using Coordinator.Actors.Steps;
 using Coordinator.Connectors;
-using Coordinator.Connectors.Steps;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 
 namespace Coordinator.Workflows.OrderNode;
@@ -176,7 +176,7 @@ public sealed class OrderNode : IAsyncDisposable
     /// <param name="metricsName">The connectors' instruments are tagged with this name (tests tell nodes apart by it); null for the system's name.</param>
     /// <param name="akkaLog">Receives every line the actor system logs (Akka's logging, at the configured level), from before the ingress starts; null for none.</param>
     /// <param name="verifySerialization">Whether every message is serialized as if it crossed nodes (tests: on; benchmarks: off, as in production); always off with <paramref name="wrapJournal"/> (see <see cref="ClusterNodeOptions.VerifySerialization"/>).</param>
-    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, JournalLocation journal, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, int maxHeldRecords = 10_000, Microsoft.Extensions.Logging.ILoggerFactory? logging = null, Func<Coordinator.Actors.Persistence.IJournalStore, Coordinator.Actors.Persistence.IJournalStore>? wrapJournal = null, TimeProvider? time = null, string? metricsName = null, System.Collections.Concurrent.ConcurrentQueue<string>? akkaLog = null, bool verifySerialization = true)
+    public static async Task<OrderNode> StartAsync(string bootstrapServers, string group, int partitions, JournalLocation journal, IDeadLetterStore deadLetters, IReadOnlyDictionary<string, IConnector> connectors, int maxHeldRecords = 10_000, Microsoft.Extensions.Logging.ILoggerFactory? logging = null, Func<Coordinator.Persistence.Abstractions.IJournalStore, Coordinator.Persistence.Abstractions.IJournalStore>? wrapJournal = null, TimeProvider? time = null, string? metricsName = null, System.Collections.Concurrent.ConcurrentQueue<string>? akkaLog = null, bool verifySerialization = true)
     {
         var options = new ClusterNodeOptions(Orders.Topic, partitions, journal) { TypeName = TypeName, WrapJournal = wrapJournal, VerifySerialization = verifySerialization && wrapJournal is null };
         var node = await ClusterLedgerNode.StartAsync(

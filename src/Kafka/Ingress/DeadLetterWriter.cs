@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Egress;
+using Coordinator.Persistence.Abstractions;
 using Microsoft.Extensions.Logging;
 
 namespace Coordinator.Kafka.Ingress;

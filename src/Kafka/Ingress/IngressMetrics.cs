@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Kafka.Ingress;
 

@@ -5,10 +5,10 @@ using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
-using Coordinator.Actors.Persistence;
 using Coordinator.Kafka.Configuration;
 using Coordinator.Kafka.Egress;
 using Coordinator.Kafka.Ingress;
+using Coordinator.Persistence.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -111,7 +111,7 @@ internal sealed partial class RecordJsonContext : JsonSerializerContext;
 public static class ShardingJournal
 {
     /// <summary>Registers <see cref="IngressApplied"/> and every message of the sharded ingress that can cross nodes.</summary>
-    public static Coordinator.Actors.Persistence.EventTypeRegistry AddRecordSharding(this Coordinator.Actors.Persistence.EventTypeRegistry registry)
+    public static Coordinator.Persistence.Abstractions.EventTypeRegistry AddRecordSharding(this Coordinator.Persistence.Abstractions.EventTypeRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
         if (!registry.IsRegistered(typeof(IngressApplied)))

@@ -1,4 +1,4 @@
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Npgsql;
 
 namespace Coordinator.Persistence.Sql.Postgres;

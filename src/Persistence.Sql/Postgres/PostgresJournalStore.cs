@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 

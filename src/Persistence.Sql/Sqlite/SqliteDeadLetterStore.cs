@@ -1,5 +1,5 @@
 using System.Globalization;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Sql.Sqlite;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Microsoft.Data.Sqlite;
 
 namespace Coordinator.Persistence.Sql.Sqlite;

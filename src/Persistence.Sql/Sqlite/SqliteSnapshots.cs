@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Sql.Sqlite;
 

@@ -1,6 +1,6 @@
 using Akka.Hosting;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Serialization;
 
 namespace Coordinator.Persistence.Hosting;

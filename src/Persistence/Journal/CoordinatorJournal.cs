@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Journal;
 

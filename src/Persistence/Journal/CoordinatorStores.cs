@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Actor.Setup;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Sql.Postgres;
 using Coordinator.Persistence.Sql.Sqlite;
 using Npgsql;

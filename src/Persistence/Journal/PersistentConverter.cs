@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Serialization;
 using AkkaSerialization = Akka.Serialization.Serialization;
 

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Journal;
 

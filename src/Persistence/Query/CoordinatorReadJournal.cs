@@ -4,7 +4,7 @@ using Akka.Configuration;
 using Akka.Persistence.Query;
 using Akka.Streams.Dsl;
 using Akka.Util;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Journal;
 
 namespace Coordinator.Persistence.Query;

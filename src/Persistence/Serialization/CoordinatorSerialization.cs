@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Serialization;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Serialization;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 
 namespace Coordinator.Persistence.Serialization;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Journal;
 
 namespace Coordinator.Persistence.Snapshot;

@@ -6,11 +6,11 @@ using Akka.Persistence;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Serialization;
+using Coordinator.TestKit;
 using Npgsql;
 
 namespace Coordinator.Benchmarks.AkkaPersistence;

@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Confluent.Kafka;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.IngressNode;
 using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
+using Coordinator.TestKit;
 using Npgsql;
 
 namespace Coordinator.Benchmarks.ShardedIngress;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
 using Coordinator.Connectors;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Postgres;
+using Coordinator.TestKit;
 using Coordinator.Workflows.OrderNode;
 using Npgsql;
 

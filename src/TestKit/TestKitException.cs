@@ -1,4 +1,4 @@
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>An expectation of the test helpers was not met.</summary>
 public sealed class TestKitException : Exception

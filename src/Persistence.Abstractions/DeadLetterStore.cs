@@ -1,4 +1,4 @@
-namespace Coordinator.Actors.Persistence;
+namespace Coordinator.Persistence.Abstractions;
 
 /// <summary>Why an incoming record could not be applied.</summary>
 public enum DeadLetterReason

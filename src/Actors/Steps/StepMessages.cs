@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
+using Coordinator.Persistence.Abstractions;
 
-namespace Coordinator.Connectors.Steps;
+namespace Coordinator.Actors.Steps;
 
 /// <summary>One step an entity wants done through a connector.</summary>
 /// <param name="Name">The step's name within its run, e.g. <c>charge</c>; part of its idempotency key, so letters, digits, '-', '_' and '.' only.</param>

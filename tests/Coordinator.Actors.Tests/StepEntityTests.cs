@@ -1,16 +1,16 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using Coordinator.Actors.Persistence;
-using Coordinator.Actors.TestKit;
-using Coordinator.Connectors.Steps;
+using Coordinator.Actors.Steps;
+using Coordinator.Connectors;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Embedded;
 using Coordinator.Kafka.IngressNode;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Sql.Sqlite;
-using Microsoft.Extensions.Logging;
+using Coordinator.TestKit;
 
-namespace Coordinator.Connectors.Tests;
+namespace Coordinator.Actors.Tests;
 
 /// <summary>
 /// Order entities fed by the real Kafka client over the embedded broker, charging a real payments
@@ -103,8 +103,8 @@ public sealed class StepEntityTests : IAsyncLifetime, IDisposable
             producer.Flush(TimeSpan.FromSeconds(30));
         }
 
-        using var logs = new CapturingLoggerProvider();
-        using var logging = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        using var logs = new LogCapture();
+        using var logging = logs.Factory();
         var akkaLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var storage = new SqliteStorage(JournalPath);
         var charge = Coordinator.Connectors.Http.DomainConnectors.Payments(new Coordinator.Connectors.Http.HttpConnectorOptions { BaseUrl = _api.BaseUrl }).Operations["charge"];

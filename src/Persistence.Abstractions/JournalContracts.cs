@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Coordinator.Actors.Persistence;
+namespace Coordinator.Persistence.Abstractions;
 
 /// <summary>Who caused a change: the system itself, or a named human operator.</summary>
 /// <param name="Kind">"system" or "operator".</param>

@@ -1,18 +1,19 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using Coordinator.Actors.Persistence;
-using Coordinator.Connectors.Steps;
+using Coordinator.Actors.Steps;
+using Coordinator.Connectors;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Abstractions;
 using Coordinator.Persistence.Hosting;
 using Coordinator.Persistence.Serialization;
 using Coordinator.Persistence.Sql.Sqlite;
 using ActorSystem = Akka.Actor.ActorSystem;
 using Props = Akka.Actor.Props;
 
-namespace Coordinator.Connectors.Tests;
+namespace Coordinator.Actors.Tests;
 
 /// <summary>
 /// A step entity's fold takes time from its events, never from the clock: recovered under a clock

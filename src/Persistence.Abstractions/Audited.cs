@@ -1,4 +1,4 @@
-namespace Coordinator.Persistence.Journal;
+namespace Coordinator.Persistence.Abstractions;
 
 /// <summary>
 /// Persist an event wrapped in this to record who caused it and which flow it belongs to, in

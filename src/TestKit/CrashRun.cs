@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Coordinator.Actors.Persistence;
+using Coordinator.Persistence.Abstractions;
 
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>
 /// Crash tests of a journal: a writer process (a <c>.dll</c> beside the tests) persists forever

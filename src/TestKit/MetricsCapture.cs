@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>
 /// Listens, through System.Diagnostics.Metrics, to one meter of one actor system (the meter's

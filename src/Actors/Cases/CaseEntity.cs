@@ -1,11 +1,11 @@
 using System.Text.Json.Serialization;
 using Akka.Actor;
-using Coordinator.Actors.Persistence;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.Sharding;
+using Coordinator.Persistence.Abstractions;
 
-namespace Coordinator.Host.Ingress;
+namespace Coordinator.Actors.Cases;
 
 /// <summary>Asks a case for its summary.</summary>
 public sealed record GetCase : ICoordinatorMessage

@@ -2,12 +2,13 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Coordinator.Connectors;
 using Coordinator.Contracts;
 using Coordinator.Kafka.Ingress;
 using Coordinator.Kafka.Sharding;
-using Coordinator.Persistence.Journal;
+using Coordinator.Persistence.Abstractions;
 
-namespace Coordinator.Connectors.Steps;
+namespace Coordinator.Actors.Steps;
 
 /// <summary>
 /// An entity fed by Kafka records that acts on the world through supervised connectors, one step

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>Polling with a deadline, for conditions no message announces. Never a bare sleep.</summary>
 public static class Eventually

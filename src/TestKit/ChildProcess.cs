@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>
 /// A test helper program (a <c>.dll</c> beside the tests) run as its own process, so a test can

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Coordinator.Actors.Persistence;
+namespace Coordinator.Persistence.Abstractions;
 
 /// <summary>
 /// An in-process journal for tests and benchmarks. It keeps every event in memory until the

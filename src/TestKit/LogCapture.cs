@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Coordinator.Kafka.Tests;
+namespace Coordinator.TestKit;
 
 /// <summary>A logger provider that keeps every entry, for tests that check what was logged.</summary>
 public sealed class LogCapture : ILoggerProvider
@@ -13,6 +13,9 @@ public sealed class LogCapture : ILoggerProvider
 
     /// <summary>A factory whose loggers write here.</summary>
     public ILoggerFactory Factory() => LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(this));
+
+    /// <summary>Every entry as one line: level, category, message and exception, for asserting what a log must not contain.</summary>
+    public IEnumerable<string> Lines => _entries.Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception}");
 
     /// <summary>Entries with event id <paramref name="eventId"/>.</summary>
     public IReadOnlyList<Entry> WithEvent(int eventId) => [.. _entries.Where(e => e.EventId.Id == eventId)];

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
-namespace Coordinator.Actors.Persistence;
+namespace Coordinator.Persistence.Abstractions;
 
 /// <summary>
 /// Maps persisted events to stable, versioned type names (<c>V1.CaseOpened</c>) that never

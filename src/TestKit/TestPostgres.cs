@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Coordinator.Actors.TestKit;
+namespace Coordinator.TestKit;
 
 /// <summary>
 /// The PostgreSQL that integration tests run against: the connection string in
